@@ -1,0 +1,46 @@
+# The book's two set-up commands are `make book` and `make test`; both create .venv on demand.
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+JB      := $(BIN)/jupyter-book
+JBFLAGS := -W -n --keep-going
+
+.PHONY: help venv book test unit nbval student student-check bench clean
+
+help:
+	@echo "make book     build the HTML book into _build/html (creates .venv if needed)"
+	@echo "make test     unit tests, nbval over every chapter, the book build, the student edition"
+	@echo "make student  student notebooks and HTML book without solutions, in _build/student"
+	@echo "make bench    time and peak memory of every chapter in quick mode"
+
+$(STAMP): requirements.txt code/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(JB) build . $(JBFLAGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider chapters
+
+student: $(STAMP)
+	$(BIN)/python tools/student_edition.py --out _build/student
+	$(JB) build _build/student/book $(JBFLAGS) --path-output _build/student
+
+student-check: student
+	$(BIN)/python -m pytest tests/test_student_edition.py --student-dir _build/student
+
+test: unit nbval book student-check
+
+bench: $(STAMP)
+	$(BIN)/python tools/bench.py chapters
+
+clean:
+	rm -rf _build
