@@ -83,6 +83,8 @@ class Subsampling(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
+        self.kernel_size = 2
+        self.stride = 2
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
 
@@ -218,6 +220,7 @@ class LeNet5(nn.Module):
             raise ValueError(f"pool must be one of {sorted(pools)}; got {pool!r}")
         _check_counts(num_classes, in_channels)
         self.in_channels = in_channels
+        self.input_size = (in_channels, *INPUT_SIZE)  # (C, H, W) the network is built for
         self.activation = activation
         self.act = activations[activation]
         self.c1 = nn.Conv2d(in_channels, 6, kernel_size=5)
@@ -252,6 +255,7 @@ class LeNet5Paper(nn.Module):
         super().__init__()
         _check_counts(num_classes, in_channels)
         self.in_channels = in_channels
+        self.input_size = (in_channels, *INPUT_SIZE)  # (C, H, W) the network is built for
         self.c1 = nn.Conv2d(in_channels, 6, kernel_size=5)
         self.s2 = Subsampling(6)
         self.c3 = PartialConv2d(C3_CONNECTIONS, kernel_size=5)
