@@ -24,8 +24,9 @@ venv: $(STAMP)
 book: $(STAMP)
 	$(JB) build . $(JBFLAGS)
 
+# Tests marked slow (they execute a notebook or build a book) run once, in student-check.
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider chapters
@@ -35,7 +36,7 @@ student: $(STAMP)
 	$(JB) build _build/student/book $(JBFLAGS) --path-output _build/student
 
 student-check: student
-	$(BIN)/python -m pytest tests/test_student_edition.py --student-dir _build/student
+	$(BIN)/python -m pytest -p no:cacheprovider tests/test_student_edition.py --student-dir _build/student
 
 test: unit nbval book student-check
 

@@ -109,7 +109,9 @@ def test_receptive_field_rejects_bad_layers(bad):
 def test_compare_shows_the_difference():
     table = analysis.compare({"C1": 156, "C3": 2_416}, {"C1": 156, "C3": 1_516, "S2": 12}, source="test")
     assert table.differences == {"C1": 0, "C3": 900, "S2": None}
-    assert "900" in str(table) and "—" in str(table)
+    assert "900" in str(table) and "—" in str(table) and str(table).startswith("paper: test")
+    named = analysis.compare({"a": 1}, {"a": 2}, source="both ours", names=("new", "old"))
+    assert "value (new)" in str(named) and named.differences == {"a": -1}
     with pytest.raises(ValueError, match="mapping"):
         analysis.compare([1, 2], {"a": 1}, source="test")
 

@@ -362,6 +362,7 @@ def compare(
     paper: Mapping[str, int | float],
     source: str,
     what: str = "value",
+    names: tuple[str, str] = ("cnnzoo", "paper"),
 ) -> Table:
     """Lay the package's numbers beside a paper's, with the difference ``ours - paper``.
 
@@ -373,17 +374,19 @@ def compare(
         paper: name -> number printed in the paper.
         source: where the paper's numbers come from (e.g. "LeCun et al. 1998, Sec. II.B").
         what: what the numbers are (a column title, e.g. "parameters").
+        names: the two columns' names, when the second is not a paper.
     """
     for label, mapping in (("ours", ours), ("paper", paper)):
         if not isinstance(mapping, Mapping):
             raise ValueError(f"{label} must be a mapping of name -> number; got {type(mapping).__name__}")
-    names = list(paper) + [name for name in ours if name not in paper]
+    keys = list(paper) + [key for key in ours if key not in paper]
     rows = []
-    for name in names:
+    for name in keys:
         a, b = ours.get(name), paper.get(name)
         difference = a - b if a is not None and b is not None else None
         rows.append([name, a, b, difference])
-    table = Table(["", f"{what} (cnnzoo)", f"{what} (paper)", "difference"], rows, title=f"Paper: {source}")
+    headers = ["", f"{what} ({names[0]})", f"{what} ({names[1]})", "difference"]
+    table = Table(headers, rows, title=f"{names[1]}: {source}")
     table.differences = {row[0]: row[3] for row in rows}
     return table
 

@@ -42,6 +42,7 @@ __all__ = [
     "load_digits",
     "mnist",
     "cifar10",
+    "RandomShift",
     "make_loaders",
 ]
 
@@ -213,6 +214,45 @@ def cifar10(root: str | Path = "data", train: bool = True, download: bool = Fals
         transforms.Normalize(CIFAR10_MEAN, CIFAR10_STD),  # (x - mean) / std, per channel
     ])
     return _open(datasets.CIFAR10, "CIFAR-10", "170 MB", root, train, download, transform)
+
+
+# --------------------------------------------------------------------------- distortions
+
+
+class RandomShift(Dataset):
+    """A dataset whose images are moved by a random whole number of pixels each time they are read.
+
+    Each image moves by up to ``max_shift`` pixels up or down and left or right, and the
+    uncovered border is filled with the image's background (its top-left pixel). LeCun et
+    al. (1998, Sec. III.C) trained on distorted copies of the digits in the same spirit
+    (random translations, scalings and shears), which lowered LeNet-5's test error on MNIST
+    from 0.95% to 0.8%. The random numbers come from ``torch``'s global generator, so
+    ``training.seed_everything`` makes them repeatable.
+
+    Args:
+        dataset: yields ``(image, label)`` with images of shape (C, H, W).
+        max_shift: the largest shift in pixels, a non-negative int.
+    """
+
+    def __init__(self, dataset: Dataset, max_shift: int = 2) -> None:
+        if not isinstance(max_shift, int) or isinstance(max_shift, bool) or max_shift < 0:
+            raise ValueError(f"max_shift must be a non-negative int; got {max_shift!r}")
+        self.dataset = dataset
+        self.max_shift = max_shift
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self.dataset[index]
+        m = self.max_shift
+        if m == 0:
+            return image, label
+        dy, dx = (torch.randint(-m, m + 1, (2,))).tolist()
+        height, width = image.shape[-2:]
+        padded = F.pad(image, (m, m, m, m), value=float(image[..., 0, 0].flatten()[0]))
+        top, left = m - dy, m - dx  # content moves down by dy and right by dx
+        return padded[..., top : top + height, left : left + width], label
 
 
 # --------------------------------------------------------------------------- loaders

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
@@ -102,7 +101,7 @@ class Graph:
         seen: set[str] = set()
         for node in self.nodes:
             if node.kind not in KINDS:
-                raise ValueError(f"node {node.name!r} has unknown kind {node.kind!r}; kinds are {', '.join(KINDS)}")
+                raise ValueError(f"node {node.name!r} has unknown kind {node.kind!r}; kinds: {', '.join(KINDS)}")
             if node.name in seen:
                 raise ValueError(f"two nodes are named {node.name!r}; names must be unique")
             if isinstance(node.inputs, str):
@@ -183,7 +182,7 @@ def _output_shape(output: object) -> tuple[int, ...]:
     return tuple(output.shape) if isinstance(output, torch.Tensor) else ()
 
 
-def _run(model: nn.Module, modules: dict[str, nn.Module], input_size: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+def _run(model: nn.Module, modules: dict[str, nn.Module], input_size: tuple[int, ...]) -> dict[str, tuple]:
     """One forward pass on zeros: the output shape of each call of ``modules``, in call order.
 
     The second call of a module ``relu`` is named ``relu#2``, the third ``relu#3``, ...
@@ -225,21 +224,25 @@ def graph_from_model(model: nn.Module, input_size: tuple[int, ...]) -> Graph:
     """
     if not (isinstance(input_size, tuple) and len(input_size) >= 2
             and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_size)):
-        raise ValueError(f"input_size must be a tuple of positive ints, batch first, e.g. (1, 1, 32, 32); got {input_size!r}")
+        raise ValueError(
+            f"input_size must be a tuple of positive ints, batch first, e.g. (1, 1, 32, 32); got {input_size!r}"
+        )
     entries = list(model.diagram_nodes()) if hasattr(model, "diagram_nodes") else None
     if entries is None:
         modules = dict(model.named_children())
         order = None                                      # known after the forward pass
     else:
-        order = [(name, tuple(inputs) if not isinstance(inputs, str) else inputs) for name, inputs in entries]
-        modules = {}
-        for name, _ in order:
+        order, modules = [], {}
+        for name, inputs in entries:
+            if isinstance(inputs, str):
+                raise ValueError(f"diagram_nodes(): the inputs of {name!r} must be a tuple, e.g. ({inputs!r},)")
+            order.append((name, tuple(inputs)))
             if ":" not in name:
                 base = name.split("#")[0]
                 try:
                     modules[base] = model.get_submodule(base)
                 except AttributeError:
-                    raise ValueError(f"diagram_nodes() names {base!r}, which is not a submodule of the model") from None
+                    raise ValueError(f"diagram_nodes() names {base!r}, which is not a submodule") from None
     shapes = _run(model, modules, input_size)
     if order is None:                                     # sequential: each call reads the one before
         names = ["input", *shapes]
@@ -252,6 +255,8 @@ def graph_from_model(model: nn.Module, input_size: tuple[int, ...]) -> Graph:
             kind, name = name.split(":", 1)
             if kind not in MERGE_KINDS:
                 raise ValueError(f"merge node {name!r} must start with 'add:' or 'concat:'; got {kind + ':'!r}")
+            if len(inputs) < 2:
+                raise ValueError(f"merge node {name!r} needs two or more inputs; got {inputs!r}")
             missing = [i for i in inputs if i not in known]
             if missing:
                 raise ValueError(f"node {name!r} reads {missing[0]!r}, which is not an earlier node")
@@ -273,22 +278,47 @@ def graph_from_model(model: nn.Module, input_size: tuple[int, ...]) -> Graph:
 # --------------------------------------------------------------------------- drawing
 
 
-def _layout(graph: Graph) -> dict[str, tuple[int, float]]:
-    """(layer, position) of every node: layer = 1 + the deepest input's layer; positions centred on 0."""
+def _check_direction(direction: str) -> None:
+    if direction not in ("LR", "TB"):
+        raise ValueError(f"direction must be 'LR' (left to right) or 'TB' (top to bottom); got {direction!r}")
+
+
+def _layout(graph: Graph, direction: str) -> tuple[dict, dict, dict]:
+    """Layer, centre and half size (in inches) of every node.
+
+    A node's layer is 1 + the deepest layer among its inputs; the nodes of one layer are
+    spread across, centred on the middle line. Every box has the size of the largest text;
+    a merge node's size includes the shape written beside its circle.
+    """
+    boxes = [node for node in graph.nodes if node.kind not in MERGE_KINDS] or graph.nodes
+    box_w = max(len(line) for node in boxes for line in node.text.split("\n")) * CHAR_WIDTH + 0.3
+    box_h = max(node.text.count("\n") + 1 for node in boxes) * LINE_HEIGHT + 0.2
     layer: dict[str, int] = {}
     members: dict[int, list[str]] = {}
     for node in graph.nodes:
         layer[node.name] = 1 + max((layer[name] for name in node.inputs), default=-1)
         members.setdefault(layer[node.name], []).append(node.name)
-    return {name: (depth, i - (len(names) - 1) / 2)
-            for depth, names in members.items() for i, name in enumerate(names)}
+
+    centre, half_size = {}, {}
+    for node in graph.nodes:
+        names = members[layer[node.name]]
+        across = names.index(node.name) - (len(names) - 1) / 2       # 0 on the middle line
+        if direction == "LR":   # layers go right, a layer's nodes go down
+            centre[node.name] = (layer[node.name] * (box_w + GAP), -across * (box_h + GAP / 2))
+        else:                   # layers go down, a layer's nodes go right
+            centre[node.name] = (across * (box_w + GAP / 2), -layer[node.name] * (box_h + GAP))
+        if node.kind in MERGE_KINDS:    # the circle, and its label down on the right
+            half_size[node.name] = (MERGE_RADIUS + len(_shape_text(node.shape)) * CHAR_WIDTH, MERGE_RADIUS + 0.15)
+        else:
+            half_size[node.name] = (box_w / 2, box_h / 2)
+    return layer, centre, half_size
 
 
 def _arc_points(start: tuple[float, float], end: tuple[float, float], rad: float) -> list[tuple[float, float]]:
-    """Points along matplotlib's "arc3,rad=..." curve from ``start`` to ``end``.
+    """Points along matplotlib's "arc3,rad=..." arrow from ``start`` to ``end``.
 
     arc3 is a quadratic Bezier curve whose control point is the midpoint + rad * (dy, -dx),
-    (dx, dy) = end - start; rad = 0 is the straight line.
+    with (dx, dy) = end - start; rad = 0 is the straight line.
     """
     (x0, y0), (x1, y1) = start, end
     cx, cy = (x0 + x1) / 2 + rad * (y1 - y0), (y0 + y1) / 2 - rad * (x1 - x0)
@@ -297,17 +327,23 @@ def _arc_points(start: tuple[float, float], end: tuple[float, float], rad: float
              (1 - t) ** 2 * y0 + 2 * t * (1 - t) * cy + t * t * y1) for t in ts]
 
 
-def _skip_rad(start: tuple[float, float], end: tuple[float, float], outward: tuple[int, int],
+def _skip_rad(start: tuple[float, float], end: tuple[float, float], direction: str,
               boxes: list[tuple[float, float, float, float]]) -> float:
-    """The smallest bend (from SKIP_RAD up) that takes a skip connection around ``boxes``.
+    """The least bend (from SKIP_RAD up) that takes a skip connection around ``boxes``.
+
+    It bends away from the middle line (up in "LR", right in "TB", when on it).
 
     Args:
         start, end: the centres of the two nodes it joins.
-        outward: the side to bend to, as a direction, e.g. (0, 1) for up.
+        direction: "LR" or "TB".
         boxes: the other nodes, as (x, y, half width, half height).
     """
     (x0, y0), (x1, y1) = start, end
-    sign = 1 if (y1 - y0) * outward[0] - (x1 - x0) * outward[1] > 0 else -1
+    if direction == "LR":
+        out_x, out_y = 0, (1 if y0 + y1 >= 0 else -1)
+    else:
+        out_x, out_y = (1 if x0 + x1 >= 0 else -1), 0
+    sign = 1 if (y1 - y0) * out_x - (x1 - x0) * out_y > 0 else -1   # the sign of rad that bends outward
     for step in range(15):
         rad = sign * (SKIP_RAD + 0.05 * step)
         points = _arc_points(start, end, rad)
@@ -316,16 +352,12 @@ def _skip_rad(start: tuple[float, float], end: tuple[float, float], outward: tup
     return rad
 
 
-def _check_direction(direction: str) -> None:
-    if direction not in ("LR", "TB"):
-        raise ValueError(f"direction must be 'LR' (left to right) or 'TB' (top to bottom); got {direction!r}")
-
-
 def draw_graph(graph: Graph, *, direction: str = "LR", title: str | None = None, ax=None) -> Figure:
-    """Draw ``graph`` in layers: each node one step after its deepest input, inputs first.
+    """Draw ``graph`` in layers, each node one step after its deepest input.
 
-    Skip connections (edges over one or more layers) bend around the boxes in between.
-    One matplotlib unit is one inch, so the 8 pt text fits its box in a figure made here.
+    Edges are arrows; a skip connection (an edge over one or more layers) is an arc that
+    bends around the boxes in between. One unit of the axes is one inch, so that 8 pt text
+    fits its box; in an ``ax`` too small for that, the text shrinks with the drawing.
 
     Args:
         graph: the nodes to draw.
@@ -335,73 +367,57 @@ def draw_graph(graph: Graph, *, direction: str = "LR", title: str | None = None,
     """
     _check_direction(direction)
     graph.validate()
-    boxes = [node for node in graph.nodes if node.kind not in MERGE_KINDS]
-    lines = [line for node in boxes for line in node.text.split("\n")] or ["x" * 8]
-    box_w = max(len(line) for line in lines) * CHAR_WIDTH + 0.3
-    box_h = max(node.text.count("\n") + 1 for node in boxes or graph.nodes) * LINE_HEIGHT + 0.2
-
-    place = _layout(graph)
-    centre = {}
-    for name, (depth, position) in place.items():
-        if direction == "LR":   # layers go right, a layer's nodes go down
-            centre[name] = (depth * (box_w + GAP), -position * (box_h + GAP / 2))
-        else:                   # layers go down, a layer's nodes go right
-            centre[name] = (position * (box_w + GAP / 2), -depth * (box_h + GAP))
-
-    half_size = {node.name: (MERGE_RADIUS, MERGE_RADIUS) if node.kind in MERGE_KINDS else (box_w / 2, box_h / 2)
-                 for node in graph.nodes}
+    layer, centre, half_size = _layout(graph, direction)
     edges = []                  # (source, target, rad); rad = 0 is a straight arrow
     for node in graph.nodes:
         for source in node.inputs:
             rad = 0.0
-            if place[node.name][0] - place[source][0] > 1:    # a skip connection: bend it
-                (x0, y0), (x1, y1) = centre[source], centre[node.name]
-                side = 1 if ((y0 + y1) if direction == "LR" else (x0 + x1)) >= 0 else -1
-                outward = (0, side) if direction == "LR" else (side, 0)  # away from the middle
+            if layer[node.name] - layer[source] > 1:
                 others = [(*centre[name], *half_size[name]) for name in centre if name not in (source, node.name)]
-                rad = _skip_rad(centre[source], centre[node.name], outward, others)
+                rad = _skip_rad(centre[source], centre[node.name], direction, others)
             edges.append((source, node.name, rad))
 
-    # The drawing's extent: every box and every arrow.
-    xs = [x + s * half_size[name][0] for name, (x, _) in centre.items() for s in (-1, 1)]
-    ys = [y + s * half_size[name][1] for name, (_, y) in centre.items() for s in (-1, 1)]
+    # The drawing's extent, every box and every arrow in it, sets the figure's size.
+    points = [(x + sx * half_size[name][0], y + sy * half_size[name][1])
+              for name, (x, y) in centre.items() for sx in (-1, 1) for sy in (-1, 1)]
     for source, target, rad in edges:
-        for x, y in _arc_points(centre[source], centre[target], rad):
-            xs.append(x)
-            ys.append(y)
-    margin = 0.15
-    x_lim, y_lim = (min(xs) - margin, max(xs) + margin), (min(ys) - margin, max(ys) + margin)
+        points += _arc_points(centre[source], centre[target], rad)
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    x_lim, y_lim = (min(xs) - 0.15, max(xs) + 0.15), (min(ys) - 0.15, max(ys) + 0.15)
+    width, height = x_lim[1] - x_lim[0], y_lim[1] - y_lim[0]
     if ax is None:
-        width, height = x_lim[1] - x_lim[0], y_lim[1] - y_lim[0]
         title_height = 0.35 if title else 0.0
-        fig, ax = plt.subplots(figsize=(width, height + title_height))
+        fig = Figure(figsize=(width, height + title_height))  # not pyplot's: shown once, as the cell's result
+        ax = fig.subplots()
         fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + title_height))
+    available = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())
+    scale = min(1.0, available.width / width, available.height / height)   # text shrinks to fit
 
     patches = {}
     for node in graph.nodes:
         x, y = centre[node.name]
         if node.kind in MERGE_KINDS:
-            patch = Circle((x, y), MERGE_RADIUS, facecolor=COLOURS[node.kind], edgecolor=INK, linewidth=1)
+            patch = Circle((x, y), MERGE_RADIUS, facecolor=COLOURS[node.kind], edgecolor=INK, linewidth=scale)
             symbol = "+" if node.kind == "add" else "C"
-            ax.text(x, y, symbol, ha="center", va="center", fontsize=10, fontweight="bold", color=INK, zorder=3)
-            if direction == "LR":   # the merged shape, on the side skip arcs avoid
-                ax.text(x, y - MERGE_RADIUS - 0.04, _shape_text(node.shape), ha="center", va="top", fontsize=7, color=INK)
-            else:
-                ax.text(x - MERGE_RADIUS - 0.06, y, _shape_text(node.shape), ha="right", va="center", fontsize=7, color=INK)
+            ax.text(x, y, symbol, ha="center", va="center", fontsize=10 * scale, fontweight="bold", color=INK)
+            # The merged shape, down on the right: away from the arrows coming in.
+            ax.text(x + 0.7 * MERGE_RADIUS, y - 0.8 * MERGE_RADIUS, _shape_text(node.shape),
+                    ha="left", va="top", fontsize=7 * scale, color=INK)
         else:
-            patch = FancyBboxPatch((x - box_w / 2, y - box_h / 2), box_w, box_h,
+            half_w, half_h = half_size[node.name]
+            patch = FancyBboxPatch((x - half_w, y - half_h), 2 * half_w, 2 * half_h,
                                    boxstyle="round,pad=0,rounding_size=0.08",
-                                   facecolor=COLOURS[node.kind], edgecolor=INK, linewidth=0.8)
-            ax.text(x, y, node.text, ha="center", va="center", fontsize=FONT_SIZE, color=INK, zorder=3)
-        patch.set_gid(node.name)    # find a node's patch by name (and an id in SVG output)
-        patch.set_zorder(2)
+                                   facecolor=COLOURS[node.kind], edgecolor=INK, linewidth=0.8 * scale)
+            ax.text(x, y, node.text, ha="center", va="center", fontsize=FONT_SIZE * scale, color=INK)
+        patch.set_gid(node.name)    # a node's patch can be found by name (and is an id in SVG files)
         ax.add_patch(patch)
         patches[node.name] = patch
 
     for source, target, rad in edges:
-        arrow = ax.annotate("", xy=centre[target], xytext=centre[source], zorder=1,
-                            arrowprops=dict(arrowstyle="-|>", color=INK, linewidth=0.9,
-                                            connectionstyle=f"arc3,rad={rad}", shrinkA=1, shrinkB=1,
+        arrow = ax.annotate("", xy=centre[target], xytext=centre[source], zorder=0.5,
+                            arrowprops=dict(arrowstyle="-|>", color=INK, linewidth=0.9 * scale,
+                                            mutation_scale=10 * scale, shrinkA=1, shrinkB=1,
+                                            connectionstyle=f"arc3,rad={rad}",
                                             patchA=patches[source], patchB=patches[target]))
         arrow.set_gid(f"{source}->{target}")
 

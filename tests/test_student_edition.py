@@ -1,0 +1,515 @@
+"""The student edition holds no solution, and its stubs fail the self-checks as they should.
+
+Two levels:
+
+* the transform itself, on the fixture book in ``tests/fixtures/book`` (fast, independent
+  of the real chapters; ``tests/fixtures/make_fixture.py`` regenerates its notebook);
+* the real chapters: with ``--student-dir DIR`` the edition already built there (and its
+  HTML under ``DIR/_build/html`` when present, as ``make student-check`` does), otherwise
+  the notebooks are built into a temporary folder and the HTML checks are skipped.
+
+Tests marked ``slow`` execute a notebook or build a book.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from bench import execute_notebook
+from student_edition import (
+    StudentEditionError,
+    chapter_notebooks,
+    is_answer_cell,
+    is_check_cell,
+    make_student_edition,
+    parse_exercises,
+    solution_lines,
+    strip_solution_markdown,
+    student_config,
+    transform_notebook,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_BOOK = Path(__file__).resolve().parent / "fixtures" / "book"
+FORBIDDEN = ("BEGIN SOLUTION", "END SOLUTION", "{solution-start}", "{solution-end}", "{solution}")
+#: Solution prose lines at least this long count as a leak if found in a student notebook.
+PROSE_MIN = 40
+TEXT_SUFFIXES = {".html", ".ipynb", ".md", ".txt"}
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers shared by the fixture and the real chapters
+
+
+def output_text(cell: nbformat.NotebookNode) -> str:
+    """A code cell's visible text output: streams, text/plain results, errors."""
+    parts: list[str] = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.append(out.get("data", {}).get("text/plain", ""))
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+    return "\n".join(parts)
+
+
+def notebook_text(nb: nbformat.NotebookNode) -> str:
+    """Every cell's source and text output."""
+    return "\n".join(cell.source + "\n" + output_text(cell) for cell in nb.cells)
+
+
+def solution_prose(nb: nbformat.NotebookNode) -> list[str]:
+    """Long markdown lines that only the solution blocks of a teacher notebook contain."""
+    found: list[str] = []
+    in_solution = False
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        kept, in_solution_after = strip_solution_markdown(cell.source, in_solution, "teacher")
+        kept_lines = set(kept.splitlines())
+        if kept != cell.source.strip("\n") or in_solution:
+            found.extend(
+                line.strip()
+                for line in cell.source.splitlines()
+                if line not in kept_lines and not line.lstrip().startswith(("```", ":::", ":"))
+            )
+        in_solution = in_solution_after
+    return [line for line in found if len(line) >= PROSE_MIN]
+
+
+def public_text(teacher: nbformat.NotebookNode) -> str:
+    """The text of the teacher cells outside every solution block (from solution-start to solution-end)."""
+    hidden: set[int] = set()
+    for ex in parse_exercises(teacher):
+        if ex.solution_start is not None:
+            hidden.update(range(ex.solution_start, (ex.solution_end or ex.solution_start) + 1))
+        hidden.update(ex.answer_cells)
+    return "\n".join(cell.source + "\n" + output_text(cell) for i, cell in enumerate(teacher.cells) if i not in hidden)
+
+
+def secrets(teacher: nbformat.NotebookNode) -> list[str]:
+    """What must not reach students: solution code lines and long solution prose lines.
+
+    A line that the chapter also shows outside its solutions (``nn.Flatten(),``, say) is
+    no secret.
+    """
+    public = public_text(teacher)
+    return [line for line in solution_lines(teacher) + solution_prose(teacher) if line not in public]
+
+
+def leaks_in(text: str, secret_lines: list[str]) -> list[str]:
+    """The forbidden markers and secret lines that occur in ``text``."""
+    return [marker for marker in FORBIDDEN if marker in text] + [line for line in secret_lines if line in text]
+
+
+def html_text(raw: str) -> str:
+    """The text of an HTML page: tags removed, entities decoded (code spans join up again)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", raw))
+
+
+def html_leaks(html_dir: Path, secret_lines: list[str]) -> list[str]:
+    """Solution traces in a built HTML book: pages, copied sources, downloadable notebooks."""
+    problems: list[str] = []
+    for path in sorted(html_dir.rglob("*")):
+        if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+            continue
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            text = html_text(raw)
+        elif path.suffix == ".ipynb":  # JSON escapes quotes: compare the cells' text
+            text = notebook_text(nbformat.reads(raw, as_version=4))
+        else:
+            text = raw
+        if path.suffix == ".html" and 'class="solution' in raw:
+            problems.append(f"{path.relative_to(html_dir)}: a sphinx-exercise solution block (class=\"solution...)")
+        problems.extend(f"{path.relative_to(html_dir)}: {leak!r}" for leak in leaks_in(text, secret_lines))
+    return problems
+
+
+def stub_failures(executed: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with an executed student notebook (``allow_errors=True``).
+
+    Each answer cell must either raise NotImplementedError itself or be followed by a
+    check cell whose output starts with "✗" and names NotImplementedError; no other cell
+    may raise.
+    """
+    problems: list[str] = []
+    expected_errors: set[int] = set()
+    cells = executed.cells
+    for i, cell in enumerate(cells):
+        if not is_answer_cell(cell):
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if any(o.ename == "NotImplementedError" for o in errors):
+            expected_errors.add(i)
+            continue
+        check = next((j for j in range(i + 1, len(cells)) if is_check_cell(cells[j])), None)
+        text = output_text(cells[check]).strip() if check is not None else ""
+        if not (text.startswith("✗") and "NotImplementedError" in text):
+            problems.append(
+                f"answer cell {i} did not raise NotImplementedError, and its check cell {check} "
+                f"printed {text[:200]!r} instead of a ✗ line naming NotImplementedError"
+            )
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error" and i not in expected_errors:
+                problems.append(f"cell {i} raised {out.ename}: {out.evalue}\n--- source:\n{cell.source}")
+    return problems
+
+
+def check_cell_failures(teacher: nbformat.NotebookNode) -> list[str]:
+    """Check cells of a stored teacher notebook whose output is not a ✓ line."""
+    problems = []
+    for i, cell in enumerate(teacher.cells):
+        if is_check_cell(cell):
+            text = output_text(cell).strip()
+            if not text.startswith("✓") or "✗" in text:
+                problems.append(f"check cell {i} ({cell.source.strip()!r}) printed {text[:200]!r}, not ✓")
+    return problems
+
+
+def exercise_failures(teacher: nbformat.NotebookNode, student: nbformat.NotebookNode) -> list[str]:
+    """Exercises without a solution, answer or check cell, or whose text is missing for students."""
+    problems: list[str] = []
+    student_markdown = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    exercises = parse_exercises(teacher)
+    for ex in exercises:
+        if ex.solution_start is None or ex.solution_end is None:
+            problems.append(f"exercise {ex.label}: no solution-start ... solution-end block")
+        if "discussion" in ex.classes:
+            continue  # a question answered in prose: no code to stub, nothing to self-check
+        if not ex.answer_cells:
+            problems.append(
+                f"exercise {ex.label}: no answer cell (nbgrader solution) in its solution "
+                "(a prose-only exercise must say so with `:class: discussion` on its exercise-start)"
+            )
+        if not ex.check_cells:
+            problems.append(f"exercise {ex.label}: no check cell (nbgrader grade) after its solution")
+        if ex.label not in student_markdown:
+            problems.append(f"exercise {ex.label}: its label is missing from the student edition")
+        for line in ex.text.splitlines():
+            if line.strip() and line.strip() not in student_markdown:
+                problems.append(f"exercise {ex.label}: text line missing from the student edition: {line!r}")
+    return problems
+
+
+def has_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    """Code cells that carry outputs or an execution count."""
+    return [
+        f"cell {i}: {len(c.outputs)} outputs, execution_count {c.execution_count}"
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
+
+
+def fail_if(problems: list[str], what: str) -> None:
+    """Fail the test with every problem listed."""
+    if problems:
+        pytest.fail(f"{what}:\n" + "\n".join(problems), pytrace=False)
+
+
+# ---------------------------------------------------------------------------------------
+# The transform, on the fixture book
+
+
+@pytest.fixture(scope="module")
+def fixture_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture book's student edition, built into a temporary folder."""
+    out = tmp_path_factory.mktemp("fixture-student")
+    make_student_edition(FIXTURE_BOOK, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fixture_teacher() -> nbformat.NotebookNode:
+    return nbformat.read(FIXTURE_BOOK / "chapters" / "demo.ipynb", as_version=4)
+
+
+def test_fixture_layout(fixture_edition: Path) -> None:
+    """Notebooks, book source, config and bibliography land where the Makefile expects them."""
+    assert (fixture_edition / "notebooks" / "demo.ipynb").is_file()
+    for name in ("_config.yml", "_toc.yml", "references.bib", "chapters/demo.ipynb", "chapters/intro.md", "chapters/selfcheck.py"):
+        assert (fixture_edition / "book" / name).is_file(), name
+    config = yaml.safe_load((fixture_edition / "book" / "_config.yml").read_text(encoding="utf-8"))
+    teacher = yaml.safe_load((FIXTURE_BOOK / "_config.yml").read_text(encoding="utf-8"))
+    assert config["title"] == teacher["title"] + " (student edition)"
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["repository"] == teacher["repository"]
+    assert config["launch_buttons"] == teacher["launch_buttons"]
+
+
+def test_fixture_handout_is_stubbed(fixture_edition: Path, fixture_teacher: nbformat.NotebookNode) -> None:
+    """Answer cells keep their signature and nbgrader metadata; the body becomes nbgrader's stub."""
+    student = nbformat.read(fixture_edition / "notebooks" / "demo.ipynb", as_version=4)
+    answers = [c for c in student.cells if is_answer_cell(c)]
+    assert [c.source for c in answers] == [
+        'def conv_output_size(size, kernel, stride=1, padding=0):\n'
+        '    """Return the output width of a convolution."""\n'
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()",
+        'def pool_output_size(size, window):\n'
+        '    """Return the output width of non-overlapping pooling."""\n'
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()",
+    ]
+    teacher_answers = [c for c in fixture_teacher.cells if is_answer_cell(c)]
+    assert [c.metadata for c in answers] == [c.metadata for c in teacher_answers]
+    assert sum(is_check_cell(c) for c in student.cells) == 2
+    # The teacher's cells minus 4 solution markdown cells and 1 demonstration cell.
+    assert len(student.cells) == len(fixture_teacher.cells) - 5
+    fail_if(has_outputs(student), "outputs in the hand-out notebook")
+
+
+def test_fixture_has_no_solution(fixture_edition: Path, fixture_teacher: nbformat.NotebookNode) -> None:
+    secret = secrets(fixture_teacher)
+    assert "return (size + 2 * padding - kernel) // stride + 1" in secret
+    assert any("padded input" in line for line in secret), "solution prose is checked too"
+    for path in (fixture_edition / "notebooks" / "demo.ipynb", fixture_edition / "book" / "chapters" / "demo.ipynb"):
+        fail_if(leaks_in(notebook_text(nbformat.read(path, as_version=4)), secret), f"solution text in {path.name}")
+
+
+def test_fixture_book_keeps_ordinary_outputs(fixture_edition: Path, fixture_teacher: nbformat.NotebookNode) -> None:
+    """The student book looks like the teacher book minus solutions: stored outputs stay."""
+    book = nbformat.read(fixture_edition / "book" / "chapters" / "demo.ipynb", as_version=4)
+    teacher_outputs = {c.source: c.outputs for c in fixture_teacher.cells if c.cell_type == "code"}
+    for cell in book.cells:
+        if cell.cell_type != "code":
+            continue
+        if is_answer_cell(cell) or is_check_cell(cell):
+            assert not cell.outputs and cell.execution_count is None, cell.source
+        else:
+            assert cell.outputs == teacher_outputs[cell.source], cell.source
+    assert any(c.outputs for c in book.cells if c.cell_type == "code")
+
+
+def test_fixture_exercises(fixture_edition: Path, fixture_teacher: nbformat.NotebookNode) -> None:
+    student = nbformat.read(fixture_edition / "notebooks" / "demo.ipynb", as_version=4)
+    exercises = parse_exercises(fixture_teacher)
+    assert [ex.label for ex in exercises] == ["demo-ex-conv-size", "demo-ex-pool-size"]
+    assert [len(ex.demo_cells) for ex in exercises] == [1, 0]
+    fail_if(exercise_failures(fixture_teacher, student), "exercise problems")
+    fail_if(check_cell_failures(fixture_teacher), "teacher check cells")
+
+
+def _exercise(solution_cells: list[nbformat.NotebookNode], end: bool = True) -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("```{exercise-start}\n:label: ex\n```\nDo it.\n```{exercise-end}\n```"),
+        new_markdown_cell("```{solution-start} ex\n:class: dropdown\n```\nBecause."),
+        *solution_cells,
+    ]
+    if end:
+        cells.append(new_markdown_cell("```{solution-end}\n```"))
+    return new_notebook(cells=cells)
+
+
+def test_missing_solution_end_is_an_error() -> None:
+    nb = _exercise([new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")], end=False)
+    with pytest.raises(StudentEditionError, match="no matching solution-end"):
+        transform_notebook(nb, keep_outputs=False)
+
+
+def test_missing_end_marker_is_an_error() -> None:
+    nb = _exercise([new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1")])
+    with pytest.raises(StudentEditionError, match="no matching 'END SOLUTION'"):
+        transform_notebook(nb, keep_outputs=False)
+
+
+def test_solution_end_without_start_is_an_error() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("```{solution-end}\n```")])
+    with pytest.raises(StudentEditionError, match="without a solution-start"):
+        transform_notebook(nb, keep_outputs=False)
+
+
+def test_stub_keeps_indentation_and_surrounding_code() -> None:
+    source = (
+        "class Net:\n"
+        "    def forward(self, x):\n"
+        "        x = self.stem(x)\n"
+        "        ### BEGIN SOLUTION\n"
+        "        x = self.body(x)\n"
+        "        ### END SOLUTION\n"
+        "        return x\n"
+        "\n"
+        "def g():\n"
+        "    ### BEGIN SOLUTION\n"
+        "    pass\n"
+        "    ### END SOLUTION"
+    )
+    cell = new_code_cell(source, metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "a"}})
+    out = transform_notebook(_exercise([cell]), keep_outputs=False)
+    assert out.cells[-1].source == (
+        "class Net:\n"
+        "    def forward(self, x):\n"
+        "        x = self.stem(x)\n"
+        "        # YOUR CODE HERE\n"
+        "        raise NotImplementedError()\n"
+        "        return x\n"
+        "\n"
+        "def g():\n"
+        "    # YOUR CODE HERE\n"
+        "    raise NotImplementedError()"
+    )
+
+
+def test_solution_in_one_cell_and_colon_fences() -> None:
+    """Directives sharing a cell with other text, and MyST colon fences, are handled line by line."""
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(
+                ":::{exercise-start}\n:label: ex\n:::\nDo it.\n:::{exercise-end}\n:::\n\n"
+                ":::{solution-start} ex\n:::\nThe secret reasoning.\n:::{solution-end}\n:::\n\nAfter the solution."
+            ),
+            new_markdown_cell("Intro.\n\n```{solution} ex\n:class: dropdown\nInline secret.\n```\n\nOutro."),
+        ]
+    )
+    out = transform_notebook(nb, keep_outputs=False)
+    assert out.cells[0].source == ":::{exercise-start}\n:label: ex\n:::\nDo it.\n:::{exercise-end}\n:::\n\n\nAfter the solution."
+    assert out.cells[1].source == "Intro.\n\n\nOutro."
+
+
+def test_execution_is_turned_off() -> None:
+    config = student_config({"title": "T", "execute": {"execute_notebooks": "auto", "timeout": 5}})
+    assert config["execute"] == {"execute_notebooks": "off", "timeout": 5}
+    assert student_config({})["execute"]["execute_notebooks"] == "off"
+
+
+def test_out_cannot_be_the_book(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="overwrite the teacher book"):
+        make_student_edition(FIXTURE_BOOK, FIXTURE_BOOK)
+
+
+@pytest.mark.slow
+def test_fixture_stubs_raise(fixture_edition: Path) -> None:
+    student = nbformat.read(fixture_edition / "notebooks" / "demo.ipynb", as_version=4)
+    execute_notebook(student, cwd=FIXTURE_BOOK / "chapters", allow_errors=True)
+    fail_if(stub_failures(student), "the stubbed fixture notebook")
+
+
+@pytest.mark.slow
+def test_fixture_book_builds_without_solutions(fixture_edition: Path, fixture_teacher: nbformat.NotebookNode) -> None:
+    """The student book builds with warnings as errors, shows the exercises and no solution."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    if not jupyter_book.exists():
+        pytest.skip("jupyter-book is not installed next to this Python")
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(fixture_edition / "book"), "-W", "-n", "--keep-going",
+         "--path-output", str(fixture_edition)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html_dir = fixture_edition / "_build" / "html"
+    page = (html_dir / "chapters" / "demo.html").read_text(encoding="utf-8")
+    assert 'class="exercise' in page
+    assert "(student edition)" in page
+    fail_if(html_leaks(html_dir, secrets(fixture_teacher)), "solution text in the fixture's student HTML")
+    shutil.rmtree(fixture_edition / "_build")
+
+
+# ---------------------------------------------------------------------------------------
+# The real chapters
+
+
+@dataclass
+class Edition:
+    """A student edition of the book's chapters: its folder and HTML (None if not built)."""
+
+    root: Path
+    html: Path | None
+
+    def notebook(self, teacher_path: Path) -> Path:
+        """The student notebook made from a teacher chapter."""
+        return self.root / "notebooks" / teacher_path.relative_to(REPO_ROOT / "chapters")
+
+
+TEACHER = chapter_notebooks(REPO_ROOT)
+NO_CHAPTERS = pytest.mark.skipif(not TEACHER, reason="no chapter notebooks under chapters/ yet")
+
+
+def _chapter_params() -> list:
+    if not TEACHER:
+        return [pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks under chapters/ yet"), id="none")]
+    return [pytest.param(p, id=p.stem) for p in TEACHER]
+
+
+@pytest.fixture(scope="session")
+def edition(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Edition:
+    """The edition given by ``--student-dir``, or a fresh one (notebooks only) in a temporary folder."""
+    given = request.config.getoption("--student-dir")
+    if given:
+        root = Path(given).resolve()
+        if not (root / "notebooks").is_dir():
+            pytest.fail(f"--student-dir {root} holds no notebooks/ folder: run `make student` first", pytrace=False)
+        html_dir = root / "_build" / "html"
+        return Edition(root, html_dir if html_dir.is_dir() else None)
+    root = tmp_path_factory.mktemp("student")
+    make_student_edition(REPO_ROOT, root)
+    return Edition(root, None)
+
+
+@pytest.fixture(params=_chapter_params())
+def chapter(request: pytest.FixtureRequest, edition: Edition) -> tuple[Path, nbformat.NotebookNode, nbformat.NotebookNode]:
+    """(teacher path, teacher notebook, student notebook) for one chapter."""
+    path: Path = request.param
+    student_path = edition.notebook(path)
+    if not student_path.exists():
+        pytest.fail(f"{student_path} is missing: the student edition is stale, run `make student`", pytrace=False)
+    return path, nbformat.read(path, as_version=4), nbformat.read(student_path, as_version=4)
+
+
+def test_no_solution_in_student_notebooks(chapter) -> None:
+    """(a) No marker, directive, solution code line or solution prose in the hand-out notebook."""
+    path, teacher, student = chapter
+    fail_if(leaks_in(notebook_text(student), secrets(teacher)), f"solution text in the student {path.name}")
+
+
+@NO_CHAPTERS
+def test_no_solution_in_student_html(edition: Edition) -> None:
+    """(a) The built student HTML has no solution block and no solution line of any chapter."""
+    if edition.html is None:
+        pytest.skip("no student HTML: pass --student-dir after `make student` to check it")
+    secret = [line for path in TEACHER for line in secrets(nbformat.read(path, as_version=4))]
+    fail_if(html_leaks(edition.html, secret), "solution text in the student HTML")
+    book_copy = edition.root / "book" / "chapters"
+    for path in TEACHER:
+        copy = book_copy / path.relative_to(REPO_ROOT / "chapters")
+        if copy.exists():
+            fail_if(leaks_in(notebook_text(nbformat.read(copy, as_version=4)), secret), f"solution text in {copy}")
+
+
+def test_student_notebooks_have_no_outputs(chapter) -> None:
+    """(b) The hand-out notebooks are stored unexecuted."""
+    path, _, student = chapter
+    fail_if(has_outputs(student), f"outputs in the student {path.name}")
+
+
+@pytest.mark.slow
+def test_stubs_raise_not_implemented(chapter) -> None:
+    """(c) Run the student notebook: only the stubs fail, and they fail with NotImplementedError."""
+    path, _, student = chapter
+    execute_notebook(student, cwd=path.parent, allow_errors=True)
+    fail_if(stub_failures(student), f"the student {path.name}, executed")
+
+
+def test_teacher_checks_pass(chapter) -> None:
+    """(d) Every check cell of the stored teacher notebook shows ✓ and none ✗."""
+    path, teacher, _ = chapter
+    fail_if(check_cell_failures(teacher), f"check cells of {path.name}")
+
+
+def test_exercises_complete(chapter) -> None:
+    """(e) Every exercise has a solution, an answer and a check cell; its text reaches the students."""
+    path, teacher, student = chapter
+    fail_if(exercise_failures(teacher, student), f"exercises of {path.name}")

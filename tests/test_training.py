@@ -1,0 +1,199 @@
+"""Tests of cnnzoo.training on a tiny model and the 12x12 quick-mode digits (a few seconds)."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from cnnzoo import data
+from cnnzoo.training import History, evaluate, fit, pick_device, plot_history, predict, seed_everything
+
+CPU = torch.device("cpu")
+
+
+def tiny_model() -> nn.Module:
+    """A small conv net for 12x12 digits: 4 maps, 2x2 max pooling, a linear classifier."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, kernel_size=3, padding=1),  # (N, 4, 12, 12)
+        nn.ReLU(),
+        nn.MaxPool2d(2),                            # (N, 4, 6, 6)
+        nn.Flatten(),                               # (N, 144)
+        nn.Linear(4 * 6 * 6, 10),                   # (N, 10)
+    )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """A tiny model trains fastest on one thread, and is then not slowed by other busy processes."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def make_loaders() -> tuple[DataLoader, DataLoader]:
+    return data.make_loaders(data.load_digits("train", image_size=12), data.load_digits("test", image_size=12), seed=0)
+
+
+@pytest.fixture
+def loaders() -> tuple[DataLoader, DataLoader]:
+    return make_loaders()
+
+
+def train_once(epochs: int = 3, log=None) -> tuple[nn.Module, History]:
+    """Seed, build fresh loaders (a loader's shuffling generator moves on each epoch), train."""
+    seed_everything(0)
+    train_loader, test_loader = make_loaders()
+    model = tiny_model()
+    history = fit(model, train_loader, epochs=epochs, lr=1e-2, test_loader=test_loader, device=CPU, log=log)
+    return model, history
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def test_pick_device_returns_an_available_device():
+    device = pick_device()
+    assert isinstance(device, torch.device)
+    if torch.cuda.is_available():
+        assert device.type == "cuda"
+    elif not torch.backends.mps.is_available():
+        assert device.type == "cpu"
+
+
+def test_seed_everything_repeats_random_numbers():
+    seed_everything(3)
+    first = torch.rand(5)
+    seed_everything(3)
+    assert torch.equal(first, torch.rand(5))
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+
+
+# --------------------------------------------------------------------------- fit
+
+
+def test_fit_lowers_the_loss_and_logs_one_line_per_epoch(loaders):
+    lines: list[str] = []
+    _, history = train_once(epochs=3, log=lines.append)
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.epochs == 3
+    for name in ("train_loss", "train_acc", "test_loss", "test_acc", "seconds"):
+        assert len(getattr(history, name)) == 3
+    assert len(lines) == 3
+    pattern = r"epoch +\d+/3  train loss \d\.\d{4}  acc +\d+\.\d%  \|  test loss \d\.\d{4}  acc +\d+\.\d%  \|  \d+\.\d s"
+    for epoch, line in enumerate(lines, start=1):
+        assert re.fullmatch(pattern, line), line
+        assert f"{epoch}/3" in line and "\n" not in line
+    assert history.final_test_acc == history.test_acc[-1] > 0.8
+    assert history.best_test_acc == max(history.test_acc)
+
+
+def test_fit_is_repeatable_after_seed_everything(loaders):
+    model_a, history_a = train_once(epochs=2)
+    model_b, history_b = train_once(epochs=2)
+    for (name, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values()):
+        assert torch.equal(a, b), name
+    for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        assert getattr(history_a, name) == getattr(history_b, name)
+
+
+def test_fit_without_test_loader_and_silent(loaders, capsys):
+    train_loader, _ = loaders
+    history = fit(tiny_model(), train_loader, epochs=1, device=CPU, log=None)
+    assert capsys.readouterr().out == ""
+    assert history.test_loss == [] and history.test_acc == [] and history.epochs == 1
+    with pytest.raises(ValueError, match="test"):
+        history.best_test_acc
+    with pytest.raises(ValueError, match="test"):
+        history.final_test_acc
+
+
+def test_fit_prints_by_default(loaders, capsys):
+    train_loader, _ = loaders
+    fit(tiny_model(), train_loader, epochs=1, device=CPU)
+    assert capsys.readouterr().out.startswith("epoch 1/1  train loss")
+
+
+def test_fit_takes_an_optimizer(loaders):
+    train_loader, _ = loaders
+    model = tiny_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    fit(model, train_loader, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), device=CPU, log=None)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"epochs": 0}, "epochs"),
+    ({"epochs": -2}, "epochs"),
+    ({"epochs": 2.0}, "epochs"),
+    ({"epochs": 1, "lr": 0}, "lr"),
+    ({"epochs": 1, "lr": -1e-3}, "lr"),
+])
+def test_fit_rejects_bad_settings(loaders, kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        fit(tiny_model(), loaders[0], device=CPU, log=None, **kwargs)
+
+
+def test_fit_rejects_an_empty_loader():
+    empty = DataLoader(TensorDataset(torch.zeros(0, 1, 12, 12), torch.zeros(0, dtype=torch.int64)))
+    with pytest.raises(ValueError, match="train_loader"):
+        fit(tiny_model(), empty, epochs=1, device=CPU, log=None)
+    with pytest.raises(ValueError, match="empty"):
+        fit(tiny_model(), [], epochs=1, device=CPU, log=None)
+    with pytest.raises(ValueError, match="loader"):
+        evaluate(tiny_model(), empty)
+
+
+# --------------------------------------------------------------------------- evaluate, predict, plot
+
+
+def test_evaluate_returns_loss_and_accuracy_and_restores_the_mode(loaders):
+    model, history = train_once(epochs=1)
+    model.train()
+    loss, accuracy = evaluate(model, loaders[1])
+    assert model.training
+    assert 0.0 <= accuracy <= 1.0
+    assert loss == pytest.approx(history.test_loss[-1]) and accuracy == pytest.approx(history.test_acc[-1])
+    model.eval()
+    evaluate(model, loaders[1])
+    assert not model.training
+
+
+def test_predict_gives_labels_for_every_example(loaders):
+    model, _ = train_once(epochs=1)
+    model.train()
+    predicted, true = predict(model, loaders[1])
+    assert model.training
+    assert predicted.shape == true.shape == (360,)
+    assert predicted.dtype == true.dtype == torch.int64
+    assert predicted.device.type == "cpu"
+    assert torch.equal(true, loaders[1].dataset.tensors[1])
+    _, accuracy = evaluate(model, loaders[1])
+    assert (predicted == true).float().mean().item() == pytest.approx(accuracy)
+
+
+def test_plot_history_has_two_labelled_panels():
+    history = History(train_loss=[1.0, 0.5], train_acc=[0.6, 0.8], test_loss=[0.9, 0.6],
+                      test_acc=[0.65, 0.78], seconds=[0.1, 0.1])
+    fig = plot_history(history, title="tiny")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "epoch" and ax.get_ylabel()
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
+    plt.close(fig)
+    fig_train_only = plot_history(History(train_loss=[1.0], train_acc=[0.5], seconds=[0.1]))
+    assert len(fig_train_only.axes) == 2
+    plt.close(fig_train_only)
+    with pytest.raises(ValueError, match="epochs"):
+        plot_history(History())
