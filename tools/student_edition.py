@@ -419,9 +419,14 @@ def _copy(src: Path, dst: Path) -> None:
 
 
 def student_config(config: dict) -> dict:
-    """The student book's configuration: the title suffixed, execution off, the rest kept."""
+    """The student book's configuration: the title suffixed, execution off, no launch buttons.
+
+    The launch buttons would open the teacher notebooks (with their solutions) from the
+    repository, so the student book has none: instructors hand out ``notebooks/`` instead.
+    """
     config = copy.deepcopy(config)
     config["title"] = f"{config.get('title') or 'Book'} (student edition)"
+    config.pop("launch_buttons", None)
     execute = config.setdefault("execute", {}) or {}
     if execute.get("execute_notebooks", "auto") != "off":
         print(

@@ -79,9 +79,13 @@ class Table:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headers)
+        def cell(tag: str, text: str, column: int) -> str:
+            align = "left" if column == 0 else "right"  # names left, numbers right, as in __str__
+            return f'<{tag} style="text-align:{align}; padding:2px 12px">{html.escape(text)}</{tag}>'
+
+        head = "".join(cell("th", h, i) for i, h in enumerate(self.headers))
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self._text_rows()
+            "<tr>" + "".join(cell("td", c, i) for i, c in enumerate(row)) + "</tr>" for row in self._text_rows()
         )
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
