@@ -8,6 +8,7 @@ import urllib.error
 
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 from sklearn.datasets import load_digits as sklearn_digits
 from sklearn.model_selection import train_test_split
 from torchvision import datasets
@@ -202,3 +203,37 @@ def test_make_loaders_test_loader_keeps_the_dataset_order():
 def test_make_loaders_bad_batch_size(batch_size):
     with pytest.raises(ValueError, match="batch_size"):
         data.make_loaders(data.load_digits("train"), data.load_digits("test"), batch_size=batch_size)
+
+
+# --------------------------------------------------------------------------- RandomShift
+
+
+def test_random_shift_moves_the_image_and_fills_with_background():
+    image = torch.full((1, 6, 6), -0.1)
+    image[0, 2, 3] = 1.0  # one ink pixel
+    shifted = data.RandomShift(TensorDataset(image.unsqueeze(0), torch.tensor([7])), max_shift=2)
+    seen = set()
+    torch.manual_seed(0)
+    for _ in range(200):
+        moved, label = shifted[0]
+        assert moved.shape == image.shape and int(label) == 7
+        rows, cols = (moved[0] == 1.0).nonzero(as_tuple=True)
+        assert len(rows) == 1  # the ink moved, it was not duplicated or lost
+        dy, dx = int(rows[0]) - 2, int(cols[0]) - 3
+        assert -2 <= dy <= 2 and -2 <= dx <= 2
+        assert torch.all((moved == 1.0) | (moved == -0.1))  # the uncovered border is background
+        seen.add((dy, dx))
+    assert len(seen) == 25  # every shift in the 5x5 range occurs
+
+
+def test_random_shift_of_zero_is_the_identity_and_keeps_the_length():
+    digits = data.load_digits("test")
+    same = data.RandomShift(digits, max_shift=0)
+    assert len(same) == len(digits)
+    assert torch.equal(same[5][0], digits[5][0])
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
+def test_random_shift_rejects_bad_shifts(bad):
+    with pytest.raises(ValueError, match="max_shift"):
+        data.RandomShift(data.load_digits("test"), max_shift=bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import matplotlib
@@ -138,10 +139,29 @@ def test_fit_takes_an_optimizer(loaders):
     ({"epochs": 2.0}, "epochs"),
     ({"epochs": 1, "lr": 0}, "lr"),
     ({"epochs": 1, "lr": -1e-3}, "lr"),
+    ({"epochs": 1, "schedule": "step"}, "schedule"),
 ])
 def test_fit_rejects_bad_settings(loaders, kwargs, word):
     with pytest.raises(ValueError, match=word):
         fit(tiny_model(), loaders[0], device=CPU, log=None, **kwargs)
+
+
+def test_cosine_schedule_lowers_the_learning_rate_to_zero(loaders):
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    rates = []
+    fit(model, loaders[0], epochs=4, optimizer=optimizer, schedule="cosine", device=CPU,
+        log=lambda line: rates.append(optimizer.param_groups[0]["lr"]))
+    # after epoch e of 4 the rate is 0.1 * (1 + cos(pi * e / 4)) / 2
+    assert rates == pytest.approx([0.1 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(1, 5)])
+    assert rates[-1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_constant_schedule_keeps_the_learning_rate(loaders):
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, loaders[0], epochs=2, optimizer=optimizer, device=CPU, log=None)
+    assert optimizer.param_groups[0]["lr"] == 0.1
 
 
 def test_fit_rejects_an_empty_loader():
