@@ -181,10 +181,15 @@ def test_validate_catches_a_graph_changed_after_it_was_made():
         draw_graph(graph)
 
 
-@pytest.mark.parametrize("input_size", [[1, 1, 32, 32], (32,), (1, 0, 32, 32), (1, 1, 32.0, 32), "1x32x32"])
+@pytest.mark.parametrize("input_size", [(32,), (1, 0, 32, 32), (1, 1, 32.0, 32), "1x32x32", None])
 def test_bad_input_size_raises(input_size):
     with pytest.raises(ValueError, match="input_size"):
         graph_from_model(build("lenet5"), input_size)
+
+
+def test_input_size_may_be_a_list_as_in_analysis():
+    as_list = graph_from_model(build("lenet5"), [1, 1, 32, 32])
+    assert [n.text for n in as_list.nodes] == [n.text for n in graph_from_model(build("lenet5"), (1, 1, 32, 32)).nodes]
 
 
 def test_model_errors_propagate():

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ._forward import check_input_size, forward_on_zeros, model_device
+
 __all__ = [
     "Table",
     "LayerRow",
@@ -99,24 +101,6 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-def _check_input_size(input_size: object) -> tuple[int, ...]:
-    if (
-        not isinstance(input_size, (tuple, list))
-        or len(input_size) < 2
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_size)
-    ):
-        raise ValueError(
-            f"input_size must be a tuple of positive ints with the batch first, e.g. (1, 1, 32, 32); got {input_size!r}"
-        )
-    return tuple(input_size)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    for tensor in model.parameters():
-        return tensor.device
-    return torch.device("cpu")
-
-
 def count_macs(model: nn.Module, input_size: tuple[int, ...]) -> int:
     """Multiply-accumulates of one forward pass on ``torch.zeros(input_size)``.
 
@@ -125,19 +109,9 @@ def count_macs(model: nn.Module, input_size: tuple[int, ...]) -> int:
     multiply-accumulate; element-wise work (activations, pooling, additions) is not counted,
     which is the usual convention for "mult-adds" in papers.
     """
-    input_size = _check_input_size(input_size)
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        _forward_in_eval_mode(model, torch.zeros(input_size, device=_model_device(model)))
+    with FlopCounterMode(display=False) as counter:
+        forward_on_zeros(model, input_size)
     return counter.get_total_flops() // 2
-
-
-def _forward_in_eval_mode(model: nn.Module, x: torch.Tensor) -> Any:
-    was_training = model.training
-    model.eval()
-    try:
-        return model(x)
-    finally:
-        model.train(was_training)
 
 
 # --------------------------------------------------------------------------- per-layer table
@@ -216,7 +190,7 @@ def layer_table(model: nn.Module, input_size: tuple[int, ...], depth: int = 1) -
         input_size: the input's shape with the batch first, e.g. ``(1, 1, 32, 32)``.
         depth: how many levels of submodules to descend (1 = direct children).
     """
-    input_size = _check_input_size(input_size)
+    input_size = check_input_size(input_size)
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive int; got {depth!r}")
     layers = _layers_at_depth(model, depth)
@@ -230,8 +204,8 @@ def layer_table(model: nn.Module, input_size: tuple[int, ...], depth: int = 1) -
 
     handles = [module.register_forward_hook(remember(name)) for name, module in layers.items()]
     try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            _forward_in_eval_mode(model, torch.zeros(input_size, device=_model_device(model)))
+        with FlopCounterMode(display=False) as counter:
+            forward_on_zeros(model, input_size)
     finally:
         for handle in handles:
             handle.remove()
@@ -427,8 +401,8 @@ def summary(model: nn.Module, input_size: tuple[int, ...], **kwargs: Any) -> Sum
     """
     import torchinfo
 
-    input_size = _check_input_size(input_size)
+    input_size = check_input_size(input_size)
     kwargs.setdefault("row_settings", ("var_names",))
     kwargs.setdefault("col_names", ("output_size", "num_params", "mult_adds"))
-    kwargs.setdefault("device", _model_device(model))
+    kwargs.setdefault("device", model_device(model))
     return Summary(torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs))

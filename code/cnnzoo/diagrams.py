@@ -34,6 +34,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyBboxPatch
 from torch import nn
 
+from ._forward import check_input_size, forward_on_zeros
+
 __all__ = ["KINDS", "Node", "Graph", "describe", "graph_from_model", "draw", "draw_graph"]
 
 KINDS = ("input", "conv", "pool", "fc", "act", "norm", "dropout", "concat", "add", "block", "output", "other")
@@ -196,16 +198,10 @@ def _run(model: nn.Module, modules: dict[str, nn.Module], input_size: tuple[int,
             shapes[name if counts[name] == 1 else f"{name}#{counts[name]}"] = _output_shape(output)
         return hook
 
-    tensors = [*model.parameters(), *model.buffers()]
-    device = tensors[0].device if tensors else torch.device("cpu")
     handles = [module.register_forward_hook(hook_for(name)) for name, module in modules.items()]
-    was_training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(input_size, device=device))
+        forward_on_zeros(model, input_size)
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     return shapes
@@ -222,11 +218,7 @@ def graph_from_model(model: nn.Module, input_size: tuple[int, ...]) -> Graph:
         model: the network to draw.
         input_size: the input's shape, batch dimension first, e.g. ``(1, 1, 32, 32)``.
     """
-    if not (isinstance(input_size, tuple) and len(input_size) >= 2
-            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_size)):
-        raise ValueError(
-            f"input_size must be a tuple of positive ints, batch first, e.g. (1, 1, 32, 32); got {input_size!r}"
-        )
+    input_size = check_input_size(input_size)
     entries = list(model.diagram_nodes()) if hasattr(model, "diagram_nodes") else None
     if entries is None:
         modules = dict(model.named_children())
