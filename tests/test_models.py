@@ -1,28 +1,99 @@
-"""Sweeps over the model registry, and LeNet-5's details checked against the paper."""
+"""Sweeps over the model registry, and LeNet-5's details checked against the paper.
+
+The sweeps run over every registered model and over a small test-only network built from
+stages and blocks, with batch norm, dropout and adaptive pooling (``_TinyStages`` below,
+registered only while a sweep runs): it is what makes the sweeps' own checks able to fail
+(an eval-mode check means nothing on a network without batch norm or dropout).
+"""
 
 from __future__ import annotations
 
+import ast
 import inspect
+import math
+import os
 import re
+import textwrap
 
 import pytest
 import torch
+import torch.fx
+import torch.nn.functional as F
 from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
 
 from cnnzoo import models
-from cnnzoo.analysis import count_parameters, layer_table
-from cnnzoo.models import lenet
+from cnnzoo.analysis import count_parameters
+from cnnzoo.models import InputSpec, lenet
+from cnnzoo.models._checks import check_images
+
+# The test-only network below calls check_images from this module: fx must wrap it here too.
+torch.fx.wrap("check_images")
 
 ALL = models.available()
 
 # Trainable parameters as published, with where they are printed.
 PAPER_PARAMETERS = {
-    "lenet5_1998": 60_000,  # LeCun et al. 1998, Sec. II.B: "only 60,000 trainable parameters"
+    "lenet5_1998": lenet.PAPER_TOTAL_PARAMETERS,  # LeCun et al. 1998, Sec. II.B
 }
 # Variants that are not in a paper, with the count their docstring promises.
 DOCUMENTED_PARAMETERS = {
     "lenet5": 61_706,
 }
+
+
+# --------------------------------------------------------------------------- a test-only network
+
+
+class _TinyBlock(nn.Module):
+    """conv-BN-ReLU added to its input: a residual block in miniature."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + F.relu(self.bn(self.conv(x)))
+
+
+class _TinyStages(nn.Module):
+    """Stages of blocks, batch norm, dropout and adaptive pooling: any size >= 8 works."""
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3) -> None:
+        super().__init__()
+        self.input_spec = InputSpec(in_channels, (16, 16), fixed=False, min_size=8)
+        self.input_size = self.input_spec.shape
+        self.stem = nn.Conv2d(in_channels, 4, 3, stride=2, padding=1)
+        self.stage1 = nn.Sequential(_TinyBlock(4), _TinyBlock(4))
+        self.stage2 = nn.Sequential(nn.Conv2d(4, 8, 3, stride=2, padding=1), _TinyBlock(8))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(0.5)
+        self.fc = nn.Linear(8, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, self.input_spec)
+        x = self.stem(x)                     # (N, 4, 8, 8)
+        x = self.stage1(x)                   # (N, 4, 8, 8)
+        x = self.stage2(x)                   # (N, 8, 4, 4)
+        x = torch.flatten(self.pool(x), 1)   # (N, 8)
+        x = self.dropout(x)                  # (N, 8)
+        return self.fc(x)                    # (N, num_classes)
+
+
+TEST_NAME = "_test_tiny_stages"
+SWEEP = [*ALL, TEST_NAME]
+
+
+@pytest.fixture
+def with_test_model():
+    """Register the test-only network for one test, then remove it."""
+    models.register(TEST_NAME)(_TinyStages)
+    yield
+    del models._REGISTRY[TEST_NAME]
+
+
+# --------------------------------------------------------------------------- the registry
 
 
 def test_registry_lists_every_model():
@@ -31,20 +102,53 @@ def test_registry_lists_every_model():
     assert set(PAPER_PARAMETERS) | set(DOCUMENTED_PARAMETERS) == set(ALL), "every model needs a checked count"
 
 
-def test_unknown_name_suggests_close_names():
-    with pytest.raises(ValueError, match="lenet5"):
+@pytest.mark.usefixtures("with_test_model")
+def test_unknown_name_suggests_only_close_names():
+    with pytest.raises(ValueError) as error:
         models.build("lenet")
+    message = str(error.value)
+    suggestion = re.search(r"Did you mean (.*)\?", message)
+    assert suggestion is not None, message
+    assert "'lenet5'" in suggestion.group(1)
+    assert TEST_NAME not in message  # an unrelated name is not listed
+    assert "models.available()" in message
+    with pytest.raises(ValueError) as error:
+        models.build("zzz")
+    assert "Did you mean" not in str(error.value) and TEST_NAME not in str(error.value)
+    with pytest.raises(ValueError, match="no model named None"):
+        models.build(None)
 
 
-@pytest.mark.parametrize("name", ALL)
-def test_output_shape_and_no_nans(name):
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
+def test_every_model_declares_its_input_contract(name):
+    model = models.build(name, in_channels=3)
+    spec = model.input_spec
+    assert isinstance(spec, InputSpec)
+    assert spec.name == name  # the registry names it; forward does not spell it out
+    assert spec.channels == 3 and model.input_size == spec.shape == (3, *spec.size)
+    assert f'"{name}"' not in inspect.getsource(type(model).forward)
+
+
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
+def test_eval_output_shape_and_determinism(name):
+    """In eval mode: the right shape, finite, the same twice, and each example independent of the batch.
+
+    Dropout left on makes two passes differ; batch norm in training mode makes an example's
+    output depend on the rest of its batch.
+    """
     torch.manual_seed(0)
     model = models.build(name, num_classes=7).eval()
-    x = torch.randn(3, *model.input_size)
+    x = torch.randn(4, *model.input_size)
     with torch.no_grad():
         y = model(x)
-    assert y.shape == (3, 7)
+        again = model(x)
+        alone = torch.cat([model(x[i : i + 1]) for i in range(len(x))])
+    assert y.shape == (4, 7)
     assert torch.isfinite(y).all()
+    assert torch.equal(y, again), "two eval passes differ: is dropout on?"
+    assert torch.allclose(y, alone, atol=1e-5), "an example's output depends on its batch: batch norm in training mode?"
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -53,18 +157,41 @@ def test_parameter_count(name):
     assert count_parameters(models.build(name)) == expected
 
 
-@pytest.mark.parametrize("name", ALL)
+def _bad_sizes(spec: InputSpec) -> list[tuple[int, int]]:
+    """Sizes ``spec`` refuses: any other size if it is fixed, else just below the minimum."""
+    height, width = spec.size
+    if spec.fixed:
+        return [(height - 1, width), (height, width + 1), (height // 2, width // 2)]
+    return [(spec.min_size - 1, spec.min_size - 1), (spec.min_size - 1, width)]
+
+
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
 def test_bad_input_raises_clear_value_error(name):
-    model = models.build(name)
+    model = models.build(name).eval()
+    spec = model.input_spec
     channels, height, width = model.input_size
-    with pytest.raises(ValueError, match=rf"{channels} input channel.*got {channels + 2}"):
+    with pytest.raises(ValueError, match=rf"^{name} was built for {channels} input channel.*got {channels + 2}"):
         model(torch.zeros(1, channels + 2, height, width))
-    with pytest.raises(ValueError, match=rf"{height}x{width}.*got {height // 2}x{width // 2}"):
-        model(torch.zeros(1, channels, height // 2, width // 2))
+    for bad_height, bad_width in _bad_sizes(spec):
+        expected = rf"{height}x{width}" if spec.fixed else rf"at least {spec.min_size}x{spec.min_size}"
+        with pytest.raises(ValueError, match=rf"^{name} .*{expected}.*got {bad_height}x{bad_width}"):
+            model(torch.zeros(1, channels, bad_height, bad_width))
     with pytest.raises(ValueError, match=r"4-D batch.*unsqueeze"):
         model(torch.zeros(channels, height, width))
     with pytest.raises(TypeError, match="torch.Tensor"):
         model([[0.0]])
+
+
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
+def test_sizes_the_contract_allows_work(name):
+    model = models.build(name, num_classes=5).eval()
+    spec = model.input_spec
+    sizes = [spec.size] if spec.fixed else [(spec.min_size, spec.min_size), (spec.min_size, spec.size[1] + 3)]
+    with torch.no_grad():
+        for size in sizes:
+            assert model(torch.zeros(2, spec.channels, *size)).shape == (2, 5), size
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -75,52 +202,200 @@ def test_bad_constructor_arguments(name):
         models.build(name, in_channels=-1)
 
 
-def _shape_comments(model: nn.Module) -> list[tuple[str, str]]:
-    """(module name, shape comment) for each line of forward like `x = f(self.c1(x))  # (N, 6, 28, 28)`."""
-    found = []
-    for line in inspect.getsource(type(model).forward).splitlines():
-        comment = re.search(r"#\s*(\([^)]*\))", line)
-        called = [n for n in re.findall(r"self\.(\w+)\(", line) if isinstance(getattr(model, n, None), nn.Module)]
-        if comment and len(called) == 1:
-            found.append((called[0], comment.group(1)))
-    return found
+def test_input_spec_rejects_contradictions():
+    for bad in [
+        dict(channels=0, size=(32, 32)),
+        dict(channels=1, size=(32,)),
+        dict(channels=1, size=[32, 32]),
+        dict(channels=1, size=(32, 32), min_size=8),                  # fixed takes no minimum
+        dict(channels=1, size=(32, 32), fixed=False),                 # no minimum given
+        dict(channels=1, size=(32, 32), fixed=False, min_size=33),    # minimum above its own size
+    ]:
+        with pytest.raises(ValueError):
+            InputSpec(**bad)
 
 
-@pytest.mark.parametrize("name", ALL)
+def test_a_model_built_without_the_registry_still_explains():
+    with pytest.raises(ValueError, match=r"^this model expects 32x32 images"):
+        lenet.LeNet5()(torch.zeros(1, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"^lenet5 expects 32x32"):  # the registered builder names it
+        lenet.lenet5()(torch.zeros(1, 1, 28, 28))
+
+
+# --------------------------------------------------------------------------- torch.fx
+
+
+class _StackTracer(torch.fx.Tracer):
+    """An fx tracer that records, for each node, the stack of source lines that made it."""
+
+    record_stack_traces = True
+
+
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
+def test_every_model_traces_with_fx(name):
+    torch.manual_seed(0)
+    model = models.build(name).eval()
+    x = torch.randn(2, *model.input_size)
+    traced = [torch.fx.symbolic_trace(model), torch.fx.GraphModule(model, _StackTracer().trace(model))]
+    channels, height, width = model.input_size
+    for graph_module in traced:
+        with torch.no_grad():
+            assert torch.equal(graph_module(x), model(x))
+        called = [node.target for node in graph_module.graph.nodes if node.op == "call_function"]
+        assert check_images in called  # the check is one node of the graph, and still runs:
+        with pytest.raises(ValueError, match="input channel"):
+            graph_module(torch.zeros(2, channels + 1, height, width))
+
+
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in ')
+_SHAPE_COMMENT = re.compile(r"#\s*\((?P<shape>[^)]*)\)")
+
+
+def _forward_statements(model: nn.Module) -> list[dict]:
+    """The simple statements of ``type(model).forward``: their lines, shape comment, called children."""
+    lines, first = inspect.getsourcelines(type(model).forward)
+    tree = ast.parse(textwrap.dedent("".join(lines)))
+    children = dict(model.named_children())
+    statements = []
+    for node in ast.walk(tree.body[0]):
+        if not isinstance(node, ast.stmt) or isinstance(node, (ast.FunctionDef, ast.If, ast.For, ast.While, ast.With, ast.Try)):
+            continue
+        start, end = node.lineno + first - 1, node.end_lineno + first - 1
+        comments = [m.group("shape") for line in lines[start - first : end - first + 1] if (m := _SHAPE_COMMENT.search(line))]
+        calls = {
+            call.func.attr
+            for call in ast.walk(node)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Name) and call.func.value.id == "self" and call.func.attr in children
+        }
+        statements.append({"lines": range(start, end + 1), "comment": comments[-1] if comments else None, "calls": calls})
+    return statements
+
+
+def _forward_line(node: torch.fx.Node, forward_file: str, forward_lines: range) -> int | None:
+    """The line of the model's own ``forward`` that made ``node`` (None if it has no such frame)."""
+    for frame in _FRAME.finditer(node.stack_trace or ""):
+        line = int(frame.group("line"))
+        if os.path.realpath(frame.group("file")) == forward_file and line in forward_lines:
+            return line
+    return None
+
+
+def _expected_shape(comment: str, symbols: dict[str, int]) -> tuple[int, ...]:
+    sizes = []
+    for part in comment.split(","):
+        part = part.strip()
+        if part not in symbols and not part.isdigit():
+            raise AssertionError(f"unknown symbol {part!r} in shape comment ({comment})")
+        sizes.append(symbols[part] if part in symbols else int(part))
+    return tuple(sizes)
+
+
+@pytest.mark.parametrize("name", SWEEP)
+@pytest.mark.usefixtures("with_test_model")
 def test_stage_shapes_equal_the_shape_comments(name):
-    model = models.build(name)
-    comments = _shape_comments(model)
-    assert len(comments) >= 5, "forward should carry a shape comment after each stage"
-    table = layer_table(model, (2, *model.input_size))
-    for module_name, comment in comments:
-        expected = comment.replace("N", "2").replace("num_classes", "10")
-        assert str(table[module_name].output_shape) == expected, f"{name}.{module_name}: comment says {comment}"
+    """Each line of forward that calls a part of the model carries a shape comment, and it is right.
+
+    The model is traced with torch.fx, recording each node's stack; each node is mapped to the
+    line of ``forward`` it came from, and the comment is compared with the shape of the last
+    node that line produced. Stages, blocks, ``torch.flatten`` and additions all count.
+    """
+    batch, classes = 3, 7
+    model = models.build(name, num_classes=classes).eval()
+    graph_module = torch.fx.GraphModule(model, _StackTracer().trace(model))
+    ShapeProp(graph_module).propagate(torch.randn(batch, *model.input_size))
+
+    forward_file = os.path.realpath(inspect.getsourcefile(type(model).forward))
+    source, first = inspect.getsourcelines(type(model).forward)
+    forward_lines = range(first, first + len(source))
+    last_shape: dict[int, tuple[int, ...]] = {}
+    for node in graph_module.graph.nodes:
+        line = _forward_line(node, forward_file, forward_lines)
+        if line is not None and "tensor_meta" in node.meta:
+            last_shape[line] = tuple(node.meta["tensor_meta"].shape)
+
+    statements = _forward_statements(model)
+    stages = [s for s in statements if s["calls"]]
+    assert stages, "forward calls none of the model's parts"
+    for statement in statements:
+        if statement["calls"] and statement["comment"] is None:
+            raise AssertionError(f"{name}: line {statement['lines'][0]} calls {sorted(statement['calls'])} without a shape comment")
+        if statement["comment"] is None:
+            continue
+        shapes = [last_shape[line] for line in statement["lines"] if line in last_shape]
+        assert shapes, f"{name}: line {statement['lines'][0]} has a shape comment but computes no tensor"
+        expected = _expected_shape(statement["comment"], {"N": batch, "num_classes": classes})
+        assert shapes[-1] == expected, f"{name}, line {statement['lines'][0]}: comment says ({statement['comment']}), got {shapes[-1]}"
 
 
-# --------------------------------------------------------------------------- LeNet-5 (1998)
+# --------------------------------------------------------------------------- LeNet-5 (1998): the paper's numbers
 
-# LeCun et al. 1998, Sec. II.B: trainable parameters of each layer.
-PAPER_LAYER_PARAMETERS = {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164}
+
+def test_paper_numbers_add_up_to_the_paper_totals():
+    assert sum(lenet.PAPER_PARAMETERS.values()) == lenet.PAPER_TOTAL_PARAMETERS == 60_000
+    assert sum(lenet.PAPER_CONNECTIONS.values()) == lenet.PAPER_TOTAL_CONNECTIONS == 340_908
 
 
 def test_lenet1998_layer_parameters_equal_the_paper():
     model = models.build("lenet5_1998")
-    for name, expected in PAPER_LAYER_PARAMETERS.items():
-        assert count_parameters(getattr(model, name)) == expected, name
+    assert {name: count_parameters(getattr(model, name)) for name in lenet.PAPER_PARAMETERS} == lenet.PAPER_PARAMETERS
     assert count_parameters(model.output) == 0  # the RBF centres are fixed, not trained
 
 
-def test_c3_connection_table_follows_table_one():
-    sizes = [len(inputs) for inputs in lenet.C3_CONNECTIONS]
-    assert sizes == [3] * 6 + [4] * 9 + [6]
+def test_lenet1998_connections_equal_the_paper():
+    """Connections as the paper counts them: every input of every unit, its bias included."""
+    model = models.build("lenet5_1998")
+    shapes = {}
 
-    def contiguous(inputs):  # neighbours on a ring of 6 maps
-        return any(set(inputs) == {(start + i) % 6 for i in range(len(inputs))} for start in range(6))
+    def record(name):
+        def hook(module, inputs, output):
+            shapes[name] = output.shape[1:]
+        return hook
 
-    assert all(contiguous(c) for c in lenet.C3_CONNECTIONS[:12])
-    assert not any(contiguous(c) for c in lenet.C3_CONNECTIONS[12:15])
-    # every S2 map feeds some C3 map in each group, and no pair of C3 maps reads the same subset
-    assert len(set(lenet.C3_CONNECTIONS)) == 16
+    for name in lenet.PAPER_CONNECTIONS:
+        getattr(model, name).register_forward_hook(record(name))
+    model(torch.zeros(1, 1, 32, 32))
+
+    def units(name):  # output units of a layer, for one image
+        return math.prod(shapes[name])
+
+    c3_units_per_map = math.prod(shapes["c3"][1:])
+    counted = {
+        "c1": units("c1") * (model.c1.weight[0].numel() + 1),
+        "s2": units("s2") * (2 * 2 + 1),
+        "c3": sum(c3_units_per_map * (conv.weight.numel() + 1) for conv in model.c3.maps),
+        "s4": units("s4") * (2 * 2 + 1),
+        "c5": units("c5") * (model.c5.weight[0].numel() + 1),
+        "f6": units("f6") * (model.f6.in_features + 1),
+        "output": units("output") * model.output.centres.shape[1],  # no bias
+    }
+    assert counted == lenet.PAPER_CONNECTIONS
+
+
+# LeCun et al. 1998, Table I, as printed: row i is S2 map i, column k is C3 map k; X = connected.
+TABLE_I = """
+   0 1 2 3 4 5 6 7 8 9 101112131415
+0  X       X X X     X X X X   X X
+1  X X       X X X     X X X X   X
+2  X X X       X X X     X   X X X
+3    X X X     X X X X     X   X X
+4      X X X     X X X X   X X   X
+5        X X X     X X X X   X X X
+"""
+
+
+def table_one() -> torch.Tensor:
+    """Table I as a (6, 16) bool tensor: [i, k] is True when S2 map i feeds C3 map k."""
+    rows = TABLE_I.strip("\n").splitlines()[1:]
+    assert [row[0] for row in rows] == list("012345")
+    return torch.tensor([[row.ljust(3 + 2 * 16)[3 + 2 * k] == "X" for k in range(16)] for row in rows])
+
+
+def test_c3_connection_table_is_table_one():
+    mask = table_one()
+    assert mask.shape == (6, 16) and mask.sum() == 60  # 6x3 + 9x4 + 6
+    assert tuple(tuple(mask[:, k].nonzero().flatten().tolist()) for k in range(16)) == lenet.C3_CONNECTIONS
 
 
 def test_partial_conv_output_map_reads_only_its_inputs():
@@ -158,17 +433,6 @@ def test_rbf_centres_are_fixed_plus_minus_one_bitmaps():
     assert "output.centres" in dict(model.named_buffers()) and not any("centres" in n for n, _ in model.named_parameters())
 
 
-def test_lenet1998_output_is_minus_squared_distance_to_the_centres():
-    model = models.build("lenet5_1998").eval()
-    features = {}
-    model.f6.register_forward_hook(lambda m, i, o: features.setdefault("f6", o))
-    x = torch.randn(2, 1, 32, 32)
-    y = model(x)
-    f6 = lenet.scaled_tanh(features["f6"])
-    expected = -torch.cdist(f6, model.output.centres).pow(2)
-    assert torch.allclose(y, expected, atol=1e-4)
-
-
 def test_lenet1998_initialisation_range():
     torch.manual_seed(0)
     model = models.build("lenet5_1998")
@@ -189,3 +453,70 @@ def test_modern_variant_rejects_unknown_options():
         models.build("lenet5", activation="sigmoid")
     with pytest.raises(ValueError, match="pool"):
         models.build("lenet5", pool="min")
+
+
+# --------------------------------------------------------------------------- LeNet-5: an independent reference
+
+
+def reference_lenet5(model: lenet.LeNet5, x: torch.Tensor, activation: str, pool: str) -> torch.Tensor:
+    """The modern LeNet-5's forward pass, written again with torch.nn.functional on its weights."""
+    act = {"relu": F.relu, "tanh": torch.tanh}[activation]
+    subsample = {"max": F.max_pool2d, "avg": F.avg_pool2d}[pool]
+    x = subsample(act(F.conv2d(x, model.c1.weight, model.c1.bias)), kernel_size=2)
+    x = subsample(act(F.conv2d(x, model.c3.weight, model.c3.bias)), kernel_size=2)
+    x = x.reshape(len(x), -1)
+    x = act(F.linear(x, model.c5.weight, model.c5.bias))
+    x = act(F.linear(x, model.f6.weight, model.f6.bias))
+    return F.linear(x, model.output.weight, model.output.bias)
+
+
+def reference_lenet5_1998(model: lenet.LeNet5Paper, x: torch.Tensor) -> torch.Tensor:
+    """LeNet-5 (1998) written again from the paper: f(a) = 1.7159 tanh(2a/3) (Appendix A),
+    subsampling as coefficient x 2x2 sum + bias, C3 as a full convolution masked by Table I,
+    and the output as minus the squared distance to each RBF centre."""
+
+    def f(a):
+        return 1.7159 * torch.tanh(2 / 3 * a)
+
+    def subsample(x, layer):
+        n, c, h, w = x.shape
+        block_sums = x.reshape(n, c, h // 2, 2, w // 2, 2).sum(dim=(3, 5))
+        return block_sums * layer.weight[None, :, None, None] + layer.bias[None, :, None, None]
+
+    # C3: a 16x6 bank of 5x5 kernels, noise where Table I has no connection, then the mask.
+    mask = table_one().T[:, :, None, None]  # (16, 6, 1, 1)
+    c3_weight = torch.randn(16, 6, 5, 5)
+    c3_bias = torch.empty(16)
+    for k, conv in enumerate(model.c3.maps):
+        c3_weight[k, mask[k, :, 0, 0]] = conv.weight[0]
+        c3_bias[k] = conv.bias[0]
+
+    x = f(F.conv2d(x, model.c1.weight, model.c1.bias))
+    x = f(subsample(x, model.s2))
+    x = f(F.conv2d(x, c3_weight * mask, c3_bias))
+    x = f(subsample(x, model.s4))
+    x = f(F.conv2d(x, model.c5.weight, model.c5.bias)).reshape(len(x), -1)
+    x = f(F.linear(x, model.f6.weight, model.f6.bias))
+    return -((x[:, None, :] - model.output.centres[None]) ** 2).sum(dim=-1)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_lenet5_equals_an_independent_reference(activation, pool):
+    torch.manual_seed(0)
+    model = models.build("lenet5", num_classes=7, in_channels=3, activation=activation, pool=pool).eval()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(model(x), reference_lenet5(model, x, activation, pool), atol=1e-5)
+
+
+@pytest.mark.parametrize("num_classes", [10, 7])
+def test_lenet1998_equals_an_independent_reference(num_classes):
+    torch.manual_seed(0)
+    model = models.build("lenet5_1998", num_classes=num_classes).eval()
+    with torch.no_grad():  # trained-looking weights, not the tiny initial ones, so every layer matters
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn_like(parameter) * 0.3)
+    x = torch.randn(4, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(model(x), reference_lenet5_1998(model, x), rtol=1e-4, atol=1e-4)

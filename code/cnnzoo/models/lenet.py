@@ -21,7 +21,8 @@ S subsampling, F full) and the layer's index; so does this module.
       y_i = sum_j (x_j - w_ij)^2, whose 84-component centres are fixed +1/-1 codes drawn as
       7x12 bitmaps of the digits;
     * weights start uniform in (-2.4/F, 2.4/F), F being the unit's fan-in (Appendix A).
-  It has 60,000 trainable parameters, the number the paper gives.
+  It has 60,000 trainable parameters, the number the paper gives; ``PAPER_PARAMETERS`` and
+  ``PAPER_CONNECTIONS`` hold the paper's count for each layer.
 
 ``lenet5`` is the variant most courses teach: a full C3, ReLU (or plain tanh), max (or
 average) pooling without trainable coefficients, and a linear output layer whose scores go
@@ -36,16 +37,24 @@ Deviations from the paper (``lenet5_1998``):
       without its "rubbish class" term (the limit j -> infinity).
     * The paper trains with a stochastic diagonal Levenberg-Marquardt method; the book
       trains both variants with Adam.
+
+Input size: both variants take 32x32 images only (``input_spec.fixed``). C5 is a 5x5
+convolution that turns S4's 5x5 maps into 120 single values, and F6 is fully connected to
+those 120 values. The paper calls C5 a convolution because on a larger input its maps grow
+beyond 1x1 and the network becomes a sliding-window recogniser (Sec. II.B); it never pools
+them to 1x1. An adaptive pooling layer before F6 would be a new network, not LeNet-5, and
+quick mode already has 32x32 digits, so the size stays fixed.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
 from . import register
-from ._checks import check_images
+from ._checks import InputSpec, check_counts, check_images
 
 __all__ = [
     "LeNet5",
@@ -56,11 +65,30 @@ __all__ = [
     "RBFOutput",
     "C3_CONNECTIONS",
     "DIGIT_BITMAPS",
+    "PAPER_PARAMETERS",
+    "PAPER_CONNECTIONS",
+    "PAPER_TOTAL_PARAMETERS",
+    "PAPER_TOTAL_CONNECTIONS",
     "lenet5",
     "lenet5_1998",
 ]
 
 INPUT_SIZE = (32, 32)
+
+# torch.fx traces check_images as one call in the graph instead of tracing into it (see _checks).
+torch.fx.wrap("check_images")
+
+# LeCun et al. 1998, Sec. II.B: the trainable parameters and the connections of each layer of
+# lenet5_1998, keyed by this module's layer names, and the totals the paper gives.
+PAPER_TOTAL_PARAMETERS = 60_000
+PAPER_TOTAL_CONNECTIONS = 340_908
+PAPER_PARAMETERS: dict[str, int] = {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164}
+PAPER_CONNECTIONS: dict[str, int] = {
+    "c1": 122_304, "s2": 5_880, "c3": 151_600, "s4": 2_000, "c5": 48_120, "f6": 10_164,
+    # The paper prints no count for the output layer: its total, 340,908, exceeds the printed
+    # layers by 840, one connection from each of the 84 F6 units to each of the 10 RBF units.
+    "output": 840,
+}
 
 # --------------------------------------------------------------------------- helpers
 
@@ -218,9 +246,10 @@ class LeNet5(nn.Module):
             raise ValueError(f"activation must be one of {sorted(activations)}; got {activation!r}")
         if pool not in pools:
             raise ValueError(f"pool must be one of {sorted(pools)}; got {pool!r}")
-        _check_counts(num_classes, in_channels)
+        check_counts(num_classes=num_classes, in_channels=in_channels)
         self.in_channels = in_channels
-        self.input_size = (in_channels, *INPUT_SIZE)  # (C, H, W) the network is built for
+        self.input_spec = InputSpec(in_channels, INPUT_SIZE)  # 32x32 only: C5 and F6 fix the size
+        self.input_size = self.input_spec.shape  # (C, H, W) the network is built for
         self.activation = activation
         self.act = activations[activation]
         self.c1 = nn.Conv2d(in_channels, 6, kernel_size=5)
@@ -232,7 +261,7 @@ class LeNet5(nn.Module):
         self.output = nn.Linear(84, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_images(x, "lenet5", self.in_channels, size=INPUT_SIZE)
+        check_images(x, self.input_spec)
         x = self.act(self.c1(x))      # (N, 6, 28, 28)
         x = self.s2(x)                # (N, 6, 14, 14)
         x = self.act(self.c3(x))      # (N, 16, 10, 10)
@@ -253,9 +282,10 @@ class LeNet5Paper(nn.Module):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
-        _check_counts(num_classes, in_channels)
+        check_counts(num_classes=num_classes, in_channels=in_channels)
         self.in_channels = in_channels
-        self.input_size = (in_channels, *INPUT_SIZE)  # (C, H, W) the network is built for
+        self.input_spec = InputSpec(in_channels, INPUT_SIZE)  # 32x32 only: C5 and F6 fix the size
+        self.input_size = self.input_spec.shape  # (C, H, W) the network is built for
         self.c1 = nn.Conv2d(in_channels, 6, kernel_size=5)
         self.s2 = Subsampling(6)
         self.c3 = PartialConv2d(C3_CONNECTIONS, kernel_size=5)
@@ -271,7 +301,7 @@ class LeNet5Paper(nn.Module):
         self.apply(_init_weights_1998)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_images(x, "lenet5_1998", self.in_channels, size=INPUT_SIZE)
+        check_images(x, self.input_spec)
         x = scaled_tanh(self.c1(x))   # (N, 6, 28, 28)
         x = scaled_tanh(self.s2(x))   # (N, 6, 14, 14)
         x = scaled_tanh(self.c3(x))   # (N, 16, 10, 10)
@@ -296,12 +326,6 @@ def _init_weights_1998(module: nn.Module) -> None:
         fan_in = 4  # a 2x2 block
         nn.init.uniform_(module.weight, -2.4 / fan_in, 2.4 / fan_in)
         nn.init.zeros_(module.bias)
-
-
-def _check_counts(num_classes: int, in_channels: int) -> None:
-    for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
 
 
 # --------------------------------------------------------------------------- builders
