@@ -1,21 +1,30 @@
-"""Tests for cnnzoo.diagrams: the graph read off a model, and the figure drawn from it."""
+"""Tests for cnnzoo.diagrams: the figure's graph read off the traced model, and its drawing."""
+
+import base64
+import io
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torchvision  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.path import Path  # noqa: E402
 from torch import nn  # noqa: E402
 
-from cnnzoo.diagrams import Graph, Node, describe, draw, draw_graph, graph_from_model  # noqa: E402
+from cnnzoo import graph as tracing  # noqa: E402
+from cnnzoo.diagrams import (  # noqa: E402
+    MAX_INCHES, Graph, Node, describe, draw, draw_graph, graph_from_model, graph_from_trace,
+)
 from cnnzoo.models import build  # noqa: E402
 
 LENET_NAMES = ["input", "c1", "s2", "c3", "s4", "c5", "f6", "output"]
+BOOK_DPI = 100            # matplotlib's default figure dpi, which the notebooks' PNGs use
+OUTPUT_LIMIT = 200_000    # bytes per notebook output, as serialised JSON (PNG in base64)
 
 
 @pytest.fixture(autouse=True)
@@ -24,27 +33,11 @@ def close_figures():
     plt.close("all")
 
 
-class Inception(nn.Module):
-    """A GoogLeNet-like block: four parallel branches, concatenated."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.branch1 = nn.Conv2d(3, 64, 1)
-        self.branch2 = nn.Conv2d(3, 128, 3, padding=1)
-        self.branch3 = nn.Conv2d(3, 32, 5, padding=2)
-        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(3, 32, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        branches = [self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)]
-        return torch.cat(branches, dim=1)
-
-    def diagram_nodes(self):
-        branches = ["branch1", "branch2", "branch3", "branch4"]
-        return [(name, ("input",)) for name in branches] + [("concat:join", tuple(branches))]
+# --------------------------------------------------------------------------- small models
 
 
-class Residual(nn.Module):
-    """A ResNet-like block: conv -> ReLU -> conv, plus the input, then ReLU (run twice)."""
+class Plain(nn.Module):
+    """conv -> ReLU -> conv -> ReLU: no shortcut."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,87 +46,379 @@ class Residual(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.conv2(self.relu(self.conv1(x))))
+
+
+class Residual(Plain):
+    """The same layers, plus the input before the last ReLU: one shortcut."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.conv2(self.relu(self.conv1(x))) + x)
 
-    def diagram_nodes(self):
-        return [
-            ("conv1", ("input",)),
-            ("relu", ("conv1",)),
-            ("conv2", ("relu",)),
-            ("add:shortcut", ("conv2", "input")),
-            ("relu#2", ("shortcut",)),
-        ]
+
+class Mismatched(Plain):
+    """Adds a 6x6 map to an 8x8 one: forward cannot run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv2 = nn.Conv2d(8, 8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2(self.conv1(x)) + x
+
+
+class Dense(nn.Module):
+    """A DenseNet-like block: each layer reads the concatenation of all earlier outputs."""
+
+    def __init__(self, in_channels: int = 8, growth: int = 4, layers: int = 3) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth), nn.ReLU(),
+                          nn.Conv2d(in_channels + i * growth, growth, 3, padding=1))
+            for i in range(layers)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = [x]
+        for layer in self.layers:
+            features.append(layer(torch.cat(features, 1)))
+        return torch.cat(features, 1)
+
+
+class Fractal(nn.Module):
+    """A FractalNet-like join: three columns of 1, 2 and 4 convolutions, averaged."""
+
+    def __init__(self, channels: int = 8, stack: bool = True) -> None:
+        super().__init__()
+        self.stack = stack
+        self.short = nn.Conv2d(channels, channels, 3, padding=1)
+        self.deep = nn.Sequential(*[nn.Conv2d(channels, channels, 3, padding=1) for _ in range(2)])
+        self.deeper = nn.Sequential(*[nn.Conv2d(channels, channels, 3, padding=1) for _ in range(4)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        columns = [self.short(x), self.deep(x), self.deeper(x)]
+        if self.stack:
+            return torch.stack(columns).mean(0)
+        return (columns[0] + columns[1] + columns[2]) / 3
+
+
+def _tv(name: str) -> nn.Module:
+    if name == "googlenet":
+        return torchvision.models.googlenet(weights=None, init_weights=False)
+    return getattr(torchvision.models, name)(weights=None)
+
+
+@pytest.fixture(scope="module")
+def traced():
+    """Each model built and traced once: name -> (model, traced graph)."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            model = _tv(name) if name in ("resnet18", "resnet50", "googlenet") else build(name)
+            size = (1, 1, 32, 32) if name.startswith("lenet") else (1, 3, 224, 224)
+            cache[name] = model, tracing.trace(model, size)
+        return cache[name]
+    return get
 
 
 def _patches(fig: Figure) -> dict:
-    return {patch.get_gid(): patch for patch in fig.axes[0].patches}
+    """The boxes and circles of the figure, by node name (the stacked box behind a count left out)."""
+    return {patch.get_gid(): patch for patch in fig.axes[0].patches if not patch.get_gid().endswith("(behind)")}
 
 
 def _arrows(fig: Figure) -> dict:
     return {text.get_gid(): text for text in fig.axes[0].texts if text.get_gid() and "->" in text.get_gid()}
 
 
-# --------------------------------------------------------------------------- graphs
+def _quotient_edges(figure: Graph, model_graph: tracing.ModelGraph) -> set[tuple[str, str]]:
+    """The traced edges between different boxes, each box named by the figure node holding it."""
+    box = {member: node.name for node in figure.nodes for member in node.members}
+    return {(box[source], box[node.name]) for node in model_graph.nodes
+            if node.name in box for source in node.inputs if source in box and box[source] != box[node.name]}
 
 
-def test_lenet5_graph_is_a_chain_with_the_papers_shapes():
-    graph = graph_from_model(build("lenet5"), (1, 1, 32, 32))
-    nodes = {node.name: node for node in graph.nodes}
-    assert [node.name for node in graph.nodes] == LENET_NAMES
-    assert all(node.inputs == (previous,) for previous, node in zip(LENET_NAMES, graph.nodes[1:]))
-    assert "6@28×28" in nodes["c1"].text and "5×5" in nodes["c1"].text
-    assert nodes["c1"].text.startswith("c1\n") and nodes["c1"].kind == "conv"
-    assert "max pool 2×2, /2" in nodes["s2"].text and "16@5×5" in nodes["s4"].text
-    assert "120" in nodes["c5"].text and nodes["c5"].shape == (1, 120)
+def _assert_drawn_from_the_trace(figure: Graph, model_graph: tracing.ModelGraph, expand: str | None = None) -> None:
+    members = [m for node in figure.nodes for m in node.members]
+    assert len(members) == len(set(members)), "a traced node is in two boxes"
+    if expand is None:
+        wanted = {node.name for node in model_graph.nodes if node.op != "output"}
+    else:
+        inside = {node.name for node in model_graph.inside(expand)}
+        wanted = inside | {i for node in model_graph.nodes if node.name in inside for i in node.inputs}
+    assert set(members) == wanted
+    assert figure.edges() == _quotient_edges(figure, model_graph)
+
+
+def _assert_readable(fig: Figure, figure: Graph) -> None:
+    """Each box's text lies inside its box, and no two boxes (or circles) overlap."""
+    renderer = FigureCanvasAgg(fig).get_renderer()  # the figures are not pyplot's: give them a canvas
+    patches = _patches(fig)
+    assert list(patches) == [node.name for node in figure.nodes]
+    texts = {text.get_gid(): text for text in fig.axes[0].texts if text.get_gid()}
+    for node in figure.nodes:
+        if node.kind in ("add", "concat", "mul", "mean"):
+            continue
+        box = patches[node.name].get_window_extent(renderer)
+        label = texts[f"{node.name} (text)"]
+        assert label.get_text() == node.text
+        extent = label.get_window_extent(renderer)
+        assert box.x0 < extent.x0 and extent.x1 < box.x1 and box.y0 < extent.y0 and extent.y1 < box.y1, node.name
+    boxes = [patch.get_window_extent(renderer) for patch in fig.axes[0].patches]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if not (abs(a.x0 - b.x0) < 10 and abs(a.y1 - b.y1) < 10))   # a box and the one behind it
+
+
+def _png_json_bytes(fig: Figure) -> int:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=BOOK_DPI)
+    return len(base64.b64encode(buffer.getvalue()))
+
+
+# --------------------------------------------------------------------------- LeNet
+
+
+def test_lenet5_graph_is_a_chain_with_the_papers_shapes(traced):
+    model, model_graph = traced("lenet5")
+    figure = graph_from_trace(model_graph, model)
+    nodes = {node.name: node for node in figure.nodes}
+    assert [node.name for node in figure.nodes] == LENET_NAMES
+    assert all(node.inputs == (previous,) for previous, node in zip(LENET_NAMES, figure.nodes[1:]))
+    assert nodes["c1"].text == "c1\nconv 5×5, 6\nReLU\n6@28×28" and nodes["c1"].kind == "conv"
+    assert "max pool 2×2, /2" in nodes["s2"].text and nodes["s4"].text.endswith("16@5×5")  # flatten left out
+    assert nodes["c5"].text == "c5\nfc 120\nReLU\n120" and nodes["c5"].shape == (1, 120)
+    assert nodes["output"].text == "output\nfc 10\n10"
     assert nodes["input"].text == "input\n1@32×32"
+    _assert_drawn_from_the_trace(figure, model_graph)
 
 
-def test_lenet5_1998_graph_uses_the_layers_own_labels():
-    graph = graph_from_model(build("lenet5_1998"), (1, 1, 32, 32))
-    nodes = {node.name: node for node in graph.nodes}
-    assert [node.name for node in graph.nodes] == LENET_NAMES
-    assert "trainable" in nodes["s2"].text and "6@14×14" in nodes["s2"].text
+def test_lenet5_1998_graph_uses_the_layers_own_labels(traced):
+    model, model_graph = traced("lenet5_1998")
+    figure = graph_from_trace(model_graph, model)
+    nodes = {node.name: node for node in figure.nodes}
+    assert [node.name for node in figure.nodes] == LENET_NAMES
+    assert nodes["s2"].text == "s2\nsubsample 2×2, /2\n(trainable)\nscaled tanh\n6@14×14"
     assert "Table I" in nodes["c3"].text and "16@10×10" in nodes["c3"].text
-    assert "120" in nodes["c5"].text
-    assert "RBF 10" in nodes["output"].text
+    assert nodes["c5"].text == "c5\nconv 5×5, 120\nscaled tanh\n120@1×1"
+    assert nodes["output"].text == "output\nRBF 10\n10"     # the negation joins the RBF box
+    _assert_drawn_from_the_trace(figure, model_graph)
 
 
-def test_sequential_default_repeats_calls_and_leaves_out_unused_children():
-    class Net(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv = nn.Conv2d(3, 3, 3, padding=1)
-            self.relu = nn.ReLU()
-            self.unused = nn.Linear(2, 2)
-            self.dropout = nn.Dropout(0.5)
+@pytest.mark.parametrize("name", ["lenet5", "lenet5_1998"])
+@pytest.mark.parametrize("direction", ["LR", "TB"])
+def test_lenet_figure_text_fits_and_boxes_do_not_overlap(name, direction, traced):
+    model, model_graph = traced(name)
+    figure = graph_from_trace(model_graph, model)
+    fig = draw_graph(figure, direction=direction, title=name)
+    _assert_readable(fig, figure)
+    assert _png_json_bytes(fig) < OUTPUT_LIMIT
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [patch.get_window_extent(renderer) for patch in _patches(fig).values()]
+    centres = [((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2) for b in boxes]
+    if direction == "LR":   # layers follow the direction
+        assert all(a[0] < b[0] and a[1] == pytest.approx(b[1]) for a, b in zip(centres, centres[1:]))
+    else:
+        assert all(a[1] > b[1] and a[0] == pytest.approx(b[0]) for a, b in zip(centres, centres[1:]))
 
+
+def test_draw_keeps_the_chapters_call(traced):
+    fig = Figure(figsize=(5.5, 10.5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    assert draw(build("lenet5_1998"), (1, 1, 32, 32), direction="TB", ax=left, title="paper") is fig
+    draw(build("lenet5"), [1, 1, 32, 32], direction="TB", ax=right)
+    assert len(right.patches) == len(LENET_NAMES) and len(left.patches) == len(LENET_NAMES)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2))
+    draw(build("lenet5"), (1, 1, 32, 32), ax=axes[1])
+    assert not axes[0].patches
+    assert max(text.get_fontsize() for text in axes[1].texts if text.get_text()) < 8   # shrunk to fit
+
+
+# --------------------------------------------------------------------------- edges come from forward
+
+
+def test_a_model_without_a_shortcut_gets_no_arc_and_one_with_gets_exactly_one():
+    plain, residual = Plain(), Residual()
+    plain_graph = graph_from_model(plain, (1, 8, 16, 16))
+    assert [node.kind for node in plain_graph.nodes] == ["input", "conv", "conv"]
+    fig = draw_graph(plain_graph, direction="LR")
+    assert all(arrow.arrow_patch.get_connectionstyle().rad == 0 for arrow in _arrows(fig).values())
+
+    model_graph = tracing.trace(residual, (1, 8, 16, 16))
+    figure = graph_from_trace(model_graph, residual)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    assert [node.kind for node in figure.nodes] == ["input", "conv", "conv", "add", "act"]
+    add = figure.nodes[3]
+    assert add.inputs == ("conv2", "input") and add.shape == model_graph[add.members[0]].shape
+    fig = draw_graph(figure, direction="LR")
+    rads = {gid: arrow.arrow_patch.get_connectionstyle().rad for gid, arrow in _arrows(fig).items()}
+    assert [gid for gid, rad in rads.items() if rad != 0] == ["input->add"]
+
+
+@pytest.mark.parametrize("direction", ["LR", "TB"])
+def test_skip_connection_is_an_arc_around_the_boxes_in_between(direction):
+    fig = draw(Residual(), (1, 8, 16, 16), direction=direction)
+    arrows = _arrows(fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    arrow = arrows["input->add"].arrow_patch
+    arrow.draw(renderer)
+    polyline = arrow.get_path().to_polygons(closed_only=False)[0]   # the curve, flattened
+    points = arrow.get_transform().transform(Path(polyline).interpolated(20).vertices)
+    for name in ("conv1", "conv2"):
+        box = _patches(fig)[name].get_window_extent(renderer)
+        assert not any(box.contains(x, y) for x, y in points), name
+
+
+def test_an_add_of_mismatched_shapes_raises_rather_than_drawing():
+    with pytest.raises(ValueError, match="Mismatched's forward fails.*cannot be drawn.*size of tensor"):
+        draw(Mismatched(), (1, 8, 8, 8))
+
+
+def test_model_errors_propagate():
+    with pytest.raises(ValueError, match="32x32"):
+        graph_from_model(build("lenet5"), (1, 1, 28, 28))
+
+
+# --------------------------------------------------------------------------- deep networks
+
+
+def test_resnet18_collapses_each_stage_and_fits_a_page(traced):
+    model, model_graph = traced("resnet18")
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    blocks = [node for node in figure.nodes if node.kind == "block"]
+    assert [node.count for node in blocks] == [2, 2, 2, 2]
+    assert [node.name for node in blocks] == ["layer1.0–1", "layer2.0–1", "layer3.0–1", "layer4.0–1"]
+    for stage, node in enumerate(blocks, 1):   # each box holds its stage's nodes, and shows its output
+        assert set(node.members) == {n.name for n in model_graph.inside(f"layer{stage}")}
+        assert node.shape == model_graph[node.members[-1]].shape
+        assert _text_lines(node)[-1] == f"{64 * 2 ** (stage - 1)}@{56 // 2 ** (stage - 1)}×{56 // 2 ** (stage - 1)}"
+    assert "BasicBlock ×2" in blocks[0].text and "downsample" not in blocks[0].text
+    assert all("(first: + downsample)" in node.text for node in blocks[1:])
+    assert figure.nodes[1].text == "conv1\nconv 7×7, 64, /2\nBN · ReLU\n64@112×112"
+    fig = draw_graph(figure, direction=None)
+    width, height = fig.get_size_inches()
+    assert max(width, height) <= 12 and height > width      # drawn top to bottom, a page high
+    _assert_readable(fig, figure)
+    assert _png_json_bytes(fig) < OUTPUT_LIMIT
+
+
+def _text_lines(node: Node) -> list[str]:
+    return node.text.split("\n")
+
+
+def test_resnet50_counts_are_the_papers(traced):
+    model, model_graph = traced("resnet50")
+    figure = graph_from_trace(model_graph, model)
+    assert [node.count for node in figure.nodes if node.kind == "block"] == [3, 4, 6, 3]
+    assert all("Bottleneck ×" in node.text for node in figure.nodes if node.kind == "block")
+    _assert_drawn_from_the_trace(figure, model_graph)
+
+
+def test_resnet_block_expanded_shows_the_shortcut_and_the_add(traced):
+    model, model_graph = traced("resnet18")
+    figure = graph_from_trace(model_graph, model, expand="layer1.0")
+    _assert_drawn_from_the_trace(figure, model_graph, expand="layer1.0")
+    assert [(node.name, node.kind, node.inputs) for node in figure.nodes] == [
+        ("input", "input", ()), ("conv1", "conv", ("input",)), ("conv2", "conv", ("conv1",)),
+        ("add", "add", ("conv2", "input")), ("layer1_0_relu_1", "act", ("add",))]
+    fig = draw_graph(figure)
+    _assert_readable(fig, figure)
+    assert [gid for gid, arrow in _arrows(fig).items() if arrow.arrow_patch.get_connectionstyle().rad] == \
+        ["input->add"]
+
+    figure = graph_from_trace(model_graph, model, expand="layer2.0")     # the projection shortcut
+    _assert_drawn_from_the_trace(figure, model_graph, expand="layer2.0")
+    nodes = {node.name: node for node in figure.nodes}
+    assert nodes["downsample"].text == "downsample\nconv 1×1, 128, /2\nBN\n128@28×28"
+    assert nodes["add_2"].inputs == ("conv2", "downsample") and nodes["add_2"].shape == (1, 128, 28, 28)
+
+
+def test_googlenet_collapses_inception_modules_and_expands_one(traced):
+    model, model_graph = traced("googlenet")
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    blocks = [node for node in figure.nodes if node.kind == "block"]
+    assert [(node.name, node.count) for node in blocks] == [
+        ("inception3a–b", 2), ("inception4a–e", 5), ("inception5a–b", 2)]
+    fig = draw_graph(figure, direction=None)
+    assert max(fig.get_size_inches()) <= 13
+    assert _png_json_bytes(fig) < OUTPUT_LIMIT
+    _assert_readable(fig, figure)
+
+    figure = graph_from_trace(model_graph, model, expand="inception3a")
+    _assert_drawn_from_the_trace(figure, model_graph, expand="inception3a")
+    concat = figure.nodes[-1]
+    assert concat.kind == "concat" and concat.inputs == ("branch1", "branch2.1", "branch3.1", "branch4.1")
+    assert concat.shape == model_graph[concat.members[0]].shape == (1, 256, 28, 28)
+    fig = draw_graph(figure, direction="TB")
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    patches = _patches(fig)
+    firsts = [patches[name].get_window_extent(renderer) for name in ("branch1", "branch2.0", "branch3.0", "branch4.0")]
+    assert len({round((box.y0 + box.y1) / 2) for box in firsts}) == 1  # the four branches side by side
+    assert [box.x0 for box in firsts] == sorted(box.x0 for box in firsts)
+    assert max(fig.get_size_inches()) <= 8
+    _assert_readable(fig, figure)
+    assert _png_json_bytes(fig) < OUTPUT_LIMIT
+
+
+def test_dense_block_draws_every_concatenation():
+    model = Dense()
+    model_graph = tracing.trace(model, (1, 8, 8, 8))
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    concats = [node for node in figure.nodes if node.kind == "concat"]
+    assert [node.inputs for node in concats] == [
+        ("input", "layers.0"), ("input", "layers.0", "layers.1"), ("input", "layers.0", "layers.1", "layers.2")]
+    assert [node.shape[1] for node in concats] == [12, 16, 20]
+    assert figure.nodes[1].text == "layers.0\nBN · ReLU\nconv 3×3, 4\n4@8×8"   # pre-activation, one box
+    fig = draw_graph(figure)
+    _assert_readable(fig, figure)
+    assert max(fig.get_size_inches()) <= 12 and _png_json_bytes(fig) < OUTPUT_LIMIT
+
+
+@pytest.mark.parametrize("stack", [True, False])
+def test_fractal_join_is_one_mean_of_the_columns(stack):
+    model = Fractal(stack=stack)
+    model_graph = tracing.trace(model, (1, 8, 8, 8))
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    join = figure.nodes[-1]
+    assert join.kind == "mean" and join.inputs == ("short", "deep.1", "deeper.3")
+    assert join.shape == model_graph[model_graph.output.inputs[0]].shape
+    fig = draw_graph(figure)
+    _assert_readable(fig, figure)
+    assert max(fig.get_size_inches()) <= 12 and _png_json_bytes(fig) < OUTPUT_LIMIT
+
+
+def test_a_sum_not_divided_by_its_terms_stays_a_sum():
+    class Half(Fractal):
         def forward(self, x):
-            return self.dropout(self.relu(self.conv(self.relu(self.conv(x)))))
+            return (self.short(x) + self.deep(x) + self.deeper(x)) / 2
 
-    net = Net().train()
-    graph = graph_from_model(net, (2, 3, 8, 8))
-    assert [node.name for node in graph.nodes] == ["input", "conv", "relu", "conv#2", "relu#2", "dropout"]
-    assert net.training  # put back as it was
+    figure = graph_from_model(Half(), (1, 8, 8, 8))
+    assert figure.nodes[-1].kind == "add" and len(figure.nodes[-1].inputs) == 3
 
 
-def test_branches_concatenate_with_summed_channels():
-    graph = graph_from_model(Inception(), (1, 3, 28, 28))
-    nodes = {node.name: node for node in graph.nodes}
-    assert [node.name for node in graph.nodes] == ["input", "branch1", "branch2", "branch3", "branch4", "join"]
-    assert nodes["join"].kind == "concat"
-    assert nodes["join"].inputs == ("branch1", "branch2", "branch3", "branch4")
-    assert nodes["join"].shape == (1, 64 + 128 + 32 + 32, 28, 28)
-    assert "256@28×28" in nodes["join"].text
-    assert nodes["branch4"].kind == "block"  # a Sequential
+def test_every_layer_drawn_is_too_long_and_says_what_to_do(traced):
+    model, model_graph = traced("resnet18")
+    figure = graph_from_trace(model_graph, model, depth=0)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    assert sum(node.kind == "add" for node in figure.nodes) == 8
+    with pytest.raises(ValueError, match=f"at most {MAX_INCHES}.*expand"):
+        draw_graph(figure, direction="TB")
 
 
-def test_residual_adds_the_input():
-    graph = graph_from_model(Residual(), (1, 8, 16, 16))
-    nodes = {node.name: node for node in graph.nodes}
-    assert [node.name for node in graph.nodes] == ["input", "conv1", "relu", "conv2", "shortcut", "relu#2"]
-    assert nodes["shortcut"].kind == "add" and nodes["shortcut"].inputs == ("conv2", "input")
-    assert nodes["shortcut"].shape == (1, 8, 16, 16)
-    assert nodes["relu#2"].kind == "act"
+def test_expand_errors(traced):
+    model, model_graph = traced("resnet18")
+    with pytest.raises(ValueError, match="layer9.*blocks: layer1.0, layer1.1"):
+        graph_from_trace(model_graph, model, expand="layer9")
+    with pytest.raises(ValueError, match="single layer"):
+        graph_from_trace(model_graph, model, expand="layer1.0.conv1")
+    with pytest.raises(ValueError, match="depth"):
+        graph_from_trace(model_graph, model, depth=-1)
+
+
+# --------------------------------------------------------------------------- the figure's graph
 
 
 def test_describe():
@@ -153,9 +438,6 @@ def test_describe():
             return "other", "mine"
 
     assert describe(Labelled(1, 1, 1)) == ("other", "mine")
-
-
-# --------------------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize(
@@ -187,112 +469,9 @@ def test_bad_input_size_raises(input_size):
         graph_from_model(build("lenet5"), input_size)
 
 
-def test_input_size_may_be_a_list_as_in_analysis():
-    as_list = graph_from_model(build("lenet5"), [1, 1, 32, 32])
-    assert [n.text for n in as_list.nodes] == [n.text for n in graph_from_model(build("lenet5"), (1, 1, 32, 32)).nodes]
-
-
-def test_model_errors_propagate():
-    with pytest.raises(ValueError, match="32x32"):
-        graph_from_model(build("lenet5"), (1, 1, 28, 28))
-
-
 def test_bad_direction_raises():
-    graph = graph_from_model(build("lenet5"), (1, 1, 32, 32))
+    graph = graph_from_model(Plain(), (1, 8, 4, 4))
     with pytest.raises(ValueError, match="direction"):
         draw_graph(graph, direction="RL")
     with pytest.raises(ValueError, match="direction"):
-        draw(build("lenet5"), (1, 1, 32, 32), direction="lr")
-
-
-def test_bad_diagram_nodes_raise():
-    class Bad(Residual):
-        def __init__(self, entries) -> None:
-            super().__init__()
-            self.entries = entries
-
-        def diagram_nodes(self):
-            return self.entries
-
-    with pytest.raises(ValueError, match="not a submodule"):
-        graph_from_model(Bad([("conv9", ("input",))]), (1, 8, 4, 4))
-    with pytest.raises(ValueError, match="add:"):
-        graph_from_model(Bad([("conv1", ("input",)), ("sum:s", ("conv1", "input"))]), (1, 8, 4, 4))
-    with pytest.raises(ValueError, match="'conv3'"):
-        graph_from_model(Bad([("conv1", ("input",)), ("add:s", ("conv3", "input"))]), (1, 8, 4, 4))
-    with pytest.raises(ValueError, match="two or more"):
-        graph_from_model(Bad([("conv1", ("input",)), ("add:s", ("conv1",))]), (1, 8, 4, 4))
-    with pytest.raises(ValueError, match="tuple"):
-        graph_from_model(Bad([("conv1", "input")]), (1, 8, 4, 4))
-    with pytest.raises(ValueError, match="never ran"):
-        graph_from_model(Bad([("conv1", ("input",)), ("conv1#3", ("conv1",))]), (1, 8, 4, 4))
-
-
-# --------------------------------------------------------------------------- drawing
-
-
-@pytest.mark.parametrize("name", ["lenet5", "lenet5_1998"])
-@pytest.mark.parametrize("direction", ["LR", "TB"])
-def test_lenet_figure_text_fits_and_boxes_do_not_overlap(name, direction, tmp_path):
-    fig = draw(build(name), (1, 1, 32, 32), direction=direction, title=name)
-    assert isinstance(fig, Figure)
-    fig.savefig(tmp_path / f"{name}.png")
-    renderer = FigureCanvasAgg(fig).get_renderer()  # the figures are not pyplot's: give them a canvas
-    graph = graph_from_model(build(name), (1, 1, 32, 32))
-    patches = _patches(fig)
-    assert list(patches) == LENET_NAMES
-    texts = {text.get_text(): text for text in fig.axes[0].texts}
-    for node in graph.nodes:
-        box = patches[node.name].get_window_extent(renderer)
-        label = texts[node.text].get_window_extent(renderer)
-        assert box.x0 < label.x0 and label.x1 < box.x1 and box.y0 < label.y0 and label.y1 < box.y1, node.name
-    boxes = [patch.get_window_extent(renderer) for patch in patches.values()]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
-    # Layers follow the direction: left to right, or top to bottom.
-    centres = [((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2) for b in boxes]
-    if direction == "LR":
-        assert all(a[0] < b[0] and a[1] == pytest.approx(b[1]) for a, b in zip(centres, centres[1:]))
-    else:
-        assert all(a[1] > b[1] and a[0] == pytest.approx(b[0]) for a, b in zip(centres, centres[1:]))
-
-
-def test_branches_share_a_layer_at_different_positions():
-    fig = draw(Inception(), (1, 3, 28, 28))
-    patches = _patches(fig)
-    assert len(fig.axes[0].patches) == 6  # one patch per node
-    centres = {name: patch.get_extents() for name, patch in patches.items()}
-    xs = {round((centres[f"branch{i}"].x0 + centres[f"branch{i}"].x1) / 2, 3) for i in range(1, 5)}
-    ys = {round((centres[f"branch{i}"].y0 + centres[f"branch{i}"].y1) / 2, 3) for i in range(1, 5)}
-    assert len(xs) == 1 and len(ys) == 4
-    assert type(patches["join"]).__name__ == "Circle"
-    assert all(arrow.arrow_patch.get_connectionstyle().rad == 0 for arrow in _arrows(fig).values())
-
-
-@pytest.mark.parametrize("direction", ["LR", "TB"])
-def test_skip_connection_is_an_arc_around_the_boxes_in_between(direction):
-    fig = draw(Residual(), (1, 8, 16, 16), direction=direction)
-    ax = fig.axes[0]
-    assert len(ax.patches) == 6
-    arrows = _arrows(fig)
-    assert set(arrows) == {"input->conv1", "conv1->relu", "relu->conv2", "conv2->shortcut", "input->shortcut",
-                           "shortcut->relu#2"}
-    rads = {gid: arrow.arrow_patch.get_connectionstyle().rad for gid, arrow in arrows.items()}
-    assert rads.pop("input->shortcut") != 0
-    assert set(rads.values()) == {0}
-    # The arc, in display coordinates, enters none of the boxes it passes.
-    fig.canvas.draw()
-    renderer = FigureCanvasAgg(fig).get_renderer()  # the figures are not pyplot's: give them a canvas
-    arrow = arrows["input->shortcut"].arrow_patch
-    polyline = arrow.get_path().to_polygons(closed_only=False)[0]   # the curve, flattened
-    points = arrow.get_transform().transform(Path(polyline).interpolated(20).vertices)
-    for name in ("conv1", "relu", "conv2"):
-        box = _patches(fig)[name].get_window_extent(renderer)
-        assert not any(box.contains(x, y) for x, y in points), name
-
-
-def test_draw_into_given_axes():
-    fig, axes = plt.subplots(1, 2, figsize=(8, 2))
-    assert draw(build("lenet5"), (1, 1, 32, 32), ax=axes[1]) is fig
-    assert len(axes[1].patches) == len(LENET_NAMES) and not axes[0].patches
-    sizes = [text.get_fontsize() for text in axes[1].texts if text.get_text()]
-    assert max(sizes) < 8  # shrunk to fit the small axes
+        draw(Plain(), (1, 8, 4, 4), direction="lr")
