@@ -2,8 +2,8 @@
 
 nbval compares only cells that were executed, so every code cell must be stored executed
 and in order; the outputs must be portable (no machine paths), small, and free of errors;
-every chapter starts with the setup cell generated from ``_config.yml`` and is listed in
-``_toc.yml``; and ``nbval-ignore-output`` may only hide outputs that cannot be
+every chapter starts with the setup cell generated from ``_config.yml``, is in the nbgrader
+form ``tools/student_edition.py --mark`` gives it, and is listed in ``_toc.yml``; and ``nbval-ignore-output`` may only hide outputs that cannot be
 deterministic (training, timing). The same checks run on the fixture chapter in
 ``tests/fixtures/book``, so that they are known to pass on a well-formed notebook.
 """
@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 import setup_cell
-from student_edition import toc_files, chapter_notebooks
+from setup_cell import chapter_notebooks, find_notebooks
+from student_edition import mark_notebook, toc_files
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_BOOK = Path(__file__).resolve().parent / "fixtures" / "book"
@@ -105,6 +106,16 @@ def setup_cell_problems(nb: nbformat.NotebookNode, config: Path) -> list[str]:
             f"expected {expected!r}\nfound    {found}"]
 
 
+def nbgrader_mark_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """The notebook is not in the nbgrader form that ``student_edition.py --mark`` gives it."""
+    marked = mark_notebook(nb)
+    if marked == nb:
+        return []
+    changed = [i for i, (a, b) in enumerate(zip(nb.cells, marked.cells)) if a != b] or [len(nb.cells)]
+    return [f"exercise cells are not in nbgrader form from cell {changed[0]} on, so nbgrader would release "
+            "solution text (fix: python tools/student_edition.py --mark)"]
+
+
 def kernelspec_problems(nb: nbformat.NotebookNode) -> list[str]:
     name = nb.metadata.get("kernelspec", {}).get("name")
     return [] if name == "python3" else [f"kernelspec name {name!r}, expected 'python3'"]
@@ -134,7 +145,7 @@ def toc_problems(root: Path) -> list[str]:
 def all_problems(path: Path, config: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     return (execution_problems(nb) + output_problems(nb) + setup_cell_problems(nb, config)
-            + kernelspec_problems(nb) + ignore_tag_problems(nb))
+            + kernelspec_problems(nb) + ignore_tag_problems(nb) + nbgrader_mark_problems(nb))
 
 
 def fail_if(problems: list[str], what: str) -> None:
@@ -181,6 +192,11 @@ def test_kernelspec(notebook) -> None:
     fail_if(kernelspec_problems(nb), str(path.relative_to(REPO_ROOT)))
 
 
+def test_nbgrader_marks(notebook) -> None:
+    path, nb = notebook
+    fail_if(nbgrader_mark_problems(nb), str(path.relative_to(REPO_ROOT)))
+
+
 def test_ignore_output_tags(notebook) -> None:
     path, nb = notebook
     fail_if(ignore_tag_problems(nb), str(path.relative_to(REPO_ROOT)))
@@ -221,6 +237,27 @@ def test_checks_catch_problems() -> None:
     assert setup_cell_problems(nb, FIXTURE_BOOK / "_config.yml")
     assert kernelspec_problems(nb)
     assert len(ignore_tag_problems(nb)) == 1
+    assert not nbgrader_mark_problems(nb)
+    solution = next(c for c in nb.cells if c.cell_type == "markdown" and "{solution-start}" in c.source)
+    solution.metadata.pop("nbgrader")
+    assert nbgrader_mark_problems(nb)
     assert setup_cell.render(FIXTURE_BOOK / "_config.yml").endswith(
         '"cnnzoo @ git+https://github.com/example/cnn-zoo-book@v0.1.0#subdirectory=code"'
     )
+
+
+def test_find_notebooks(tmp_path: Path) -> None:
+    """The one notebook discovery of the tools: sorted, checkpoints and builds skipped below the folder only."""
+    root = tmp_path / "_build" / "book"  # a skipped name above the folder searched does not matter
+    for name in ("chapters/b.ipynb", "chapters/a.ipynb", "chapters/sub/c.ipynb", "chapters/.ipynb_checkpoints/a-checkpoint.ipynb",
+                 "chapters/_build/x.ipynb", "chapters/notes.md"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}", encoding="utf-8")
+    chapters = root / "chapters"
+    expected = [chapters / "a.ipynb", chapters / "b.ipynb", chapters / "sub" / "c.ipynb"]
+    assert setup_cell.chapter_notebooks(root) == expected
+    assert find_notebooks([chapters, tmp_path / "given.ipynb"]) == [*expected, tmp_path / "given.ipynb"]
+    assert setup_cell.chapter_notebooks(tmp_path) == []
+    import bench
+    import student_edition
+    assert bench.find_notebooks is find_notebooks and student_edition.chapter_notebooks is chapter_notebooks

@@ -13,6 +13,7 @@ Tests marked ``slow`` execute a notebook or build a book.
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 import shutil
@@ -27,12 +28,14 @@ import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from bench import execute_notebook
+from setup_cell import chapter_notebooks
 from student_edition import (
     StudentEditionError,
-    chapter_notebooks,
     is_answer_cell,
     is_check_cell,
     make_student_edition,
+    is_solution_markdown,
+    mark_notebook,
     parse_exercises,
     solution_lines,
     strip_solution_markdown,
@@ -141,31 +144,26 @@ def html_leaks(html_dir: Path, secret_lines: list[str]) -> list[str]:
 def stub_failures(executed: nbformat.NotebookNode) -> list[str]:
     """What is wrong with an executed student notebook (``allow_errors=True``).
 
-    Each answer cell must either raise NotImplementedError itself or be followed by a
-    check cell whose output starts with "✗" and names NotImplementedError; no other cell
-    may raise.
+    Every check cell must fail loudly: raise ``CheckFailed`` (an ``AssertionError``) with a
+    "✗ ..." message, so that an autograder scores it zero. An answer cell may raise only
+    ``NotImplementedError`` (its stub); no other cell may raise.
     """
     problems: list[str] = []
-    expected_errors: set[int] = set()
-    cells = executed.cells
-    for i, cell in enumerate(cells):
-        if not is_answer_cell(cell):
+    for i, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        if any(o.ename == "NotImplementedError" for o in errors):
-            expected_errors.add(i)
+        if is_check_cell(cell):
+            if not any(o.ename in ("CheckFailed", "AssertionError") and o.evalue.startswith("✗") for o in errors):
+                problems.append(
+                    f"check cell {i} ({cell.source.strip()!r}) did not raise CheckFailed with a ✗ message on the stub: "
+                    f"{output_text(cell)[:200]!r}"
+                )
             continue
-        check = next((j for j in range(i + 1, len(cells)) if is_check_cell(cells[j])), None)
-        text = output_text(cells[check]).strip() if check is not None else ""
-        if not (text.startswith("✗") and "NotImplementedError" in text):
-            problems.append(
-                f"answer cell {i} did not raise NotImplementedError, and its check cell {check} "
-                f"printed {text[:200]!r} instead of a ✗ line naming NotImplementedError"
-            )
-    for i, cell in enumerate(cells):
-        for out in cell.get("outputs", []):
-            if out.output_type == "error" and i not in expected_errors:
-                problems.append(f"cell {i} raised {out.ename}: {out.evalue}\n--- source:\n{cell.source}")
+        allowed = ("NotImplementedError",) if is_answer_cell(cell) else ()
+        problems.extend(
+            f"cell {i} raised {o.ename}: {o.evalue}\n--- source:\n{cell.source}" for o in errors if o.ename not in allowed
+        )
     return problems
 
 
@@ -259,16 +257,20 @@ def test_fixture_handout_is_stubbed(fixture_edition: Path, fixture_teacher: nbfo
         '    """Return the output width of a convolution."""\n'
         "    # YOUR CODE HERE\n"
         "    raise NotImplementedError()",
+        "# YOUR CODE HERE\nraise NotImplementedError()",  # the demonstration, an answer cell in nbgrader form
         'def pool_output_size(size, window):\n'
         '    """Return the output width of non-overlapping pooling."""\n'
         "    # YOUR CODE HERE\n"
         "    raise NotImplementedError()",
     ]
     teacher_answers = [c for c in fixture_teacher.cells if is_answer_cell(c)]
-    assert [c.metadata for c in answers] == [c.metadata for c in teacher_answers]
+    for mine, teacher in zip(answers, teacher_answers):
+        assert mine.metadata.nbgrader.grade_id == teacher.metadata.nbgrader.grade_id
+        assert mine.metadata.nbgrader.solution and not mine.metadata.nbgrader.grade
     assert sum(is_check_cell(c) for c in student.cells) == 2
-    # The teacher's cells minus 4 solution markdown cells and 1 demonstration cell.
-    assert len(student.cells) == len(fixture_teacher.cells) - 5
+    # Every markdown solution cell becomes nbgrader's "YOUR ANSWER HERE"; no cell is dropped.
+    assert len(student.cells) == len(fixture_teacher.cells)
+    assert [c.source for c in student.cells if is_solution_markdown(c)] == ["YOUR ANSWER HERE"] * 4
     fail_if(has_outputs(student), "outputs in the hand-out notebook")
 
 
@@ -298,7 +300,8 @@ def test_fixture_exercises(fixture_edition: Path, fixture_teacher: nbformat.Note
     student = nbformat.read(fixture_edition / "notebooks" / "demo.ipynb", as_version=4)
     exercises = parse_exercises(fixture_teacher)
     assert [ex.label for ex in exercises] == ["demo-ex-conv-size", "demo-ex-pool-size"]
-    assert [len(ex.demo_cells) for ex in exercises] == [1, 0]
+    assert [len(ex.answer_cells) for ex in exercises] == [2, 1]  # the demonstration is an answer cell
+    assert [len(ex.demo_cells) for ex in exercises] == [0, 0]
     fail_if(exercise_failures(fixture_teacher, student), "exercise problems")
     fail_if(check_cell_failures(fixture_teacher), "teacher check cells")
 
@@ -349,7 +352,7 @@ def test_stub_keeps_indentation_and_surrounding_code() -> None:
     )
     cell = new_code_cell(source, metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "a"}})
     out = transform_notebook(_exercise([cell]), keep_outputs=False)
-    assert out.cells[-1].source == (
+    assert [c.source for c in out.cells if is_answer_cell(c)] == [
         "class Net:\n"
         "    def forward(self, x):\n"
         "        x = self.stem(x)\n"
@@ -360,7 +363,7 @@ def test_stub_keeps_indentation_and_surrounding_code() -> None:
         "def g():\n"
         "    # YOUR CODE HERE\n"
         "    raise NotImplementedError()"
-    )
+    ]
 
 
 def test_solution_in_one_cell_and_colon_fences() -> None:
@@ -375,8 +378,16 @@ def test_solution_in_one_cell_and_colon_fences() -> None:
         ]
     )
     out = transform_notebook(nb, keep_outputs=False)
-    assert out.cells[0].source == ":::{exercise-start}\n:label: ex\n:::\nDo it.\n:::{exercise-end}\n:::\n\n\nAfter the solution."
-    assert out.cells[1].source == "Intro.\n\n\nOutro."
+    assert [c.source for c in out.cells] == [
+        ":::{exercise-start}\n:label: ex\n:::\nDo it.\n:::{exercise-end}\n:::",
+        "YOUR ANSWER HERE",
+        "After the solution.",
+        "Intro.",
+        "YOUR ANSWER HERE",
+        "Outro.",
+    ]
+    book = transform_notebook(nb, keep_outputs=True)
+    assert [c.source for c in book.cells] == [out.cells[i].source for i in (0, 2, 3, 5)]  # no YOUR ANSWER HERE
 
 
 def test_execution_is_turned_off() -> None:
@@ -388,6 +399,109 @@ def test_execution_is_turned_off() -> None:
 def test_out_cannot_be_the_book(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="overwrite the teacher book"):
         make_student_edition(FIXTURE_BOOK, FIXTURE_BOOK)
+
+
+# ---------------------------------------------------------------------------------------
+# nbgrader form (--mark)
+
+ANSWER = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"
+
+
+def _author_notebook() -> nbformat.NotebookNode:
+    """Exercises as an author writes them: exercise and solution prose in one cell, no metadata."""
+    return new_notebook(
+        cells=[
+            new_markdown_cell("## Exercises\n\n```{exercise-start}\n:label: ex\n```\nDo it.\n```{exercise-end}\n```\n\n"
+                              "```{solution-start} ex\n:class: dropdown\n```\nThe secret reasoning."),
+            new_code_cell(ANSWER),
+            new_code_cell("print(f())"),
+            new_markdown_cell("```{solution-end}\n```"),
+            new_code_cell("check(f)", metadata={"nbgrader": {"grade": True, "solution": False, "points": 2, "grade_id": "c"}}),
+            new_markdown_cell("```{exercise} \n:label: why\n:class: discussion\nWhy?\n```\n"
+                              "```{solution} why\nBecause.\n```\nThe end."),
+        ]
+    )
+
+
+def test_mark_splits_solution_prose_into_its_own_cells() -> None:
+    marked = mark_notebook(_author_notebook())
+    sources = [c.source for c in marked.cells]
+    assert sources == [
+        "## Exercises\n\n```{exercise-start}\n:label: ex\n```\nDo it.\n```{exercise-end}\n```",
+        "```{solution-start} ex\n:class: dropdown\n```\nThe secret reasoning.",
+        ANSWER,
+        "### BEGIN SOLUTION\nprint(f())\n### END SOLUTION",
+        "```{solution-end}\n```",
+        "check(f)",
+        "```{exercise} \n:label: why\n:class: discussion\nWhy?\n```",
+        "```{solution} why\nBecause.\n```",
+        "The end.",
+    ]
+    meta = [c.metadata.get("nbgrader") for c in marked.cells]
+    assert [m is not None and m["solution"] for m in meta] == [False, True, True, True, True, False, False, True, False]
+    assert meta[1] == {"grade": True, "solution": True, "locked": False, "points": 0, "schema_version": 3, "grade_id": "ex-solution"}
+    assert meta[2]["grade_id"] == "ex-answer" and meta[3]["grade_id"] == "ex-answer-2" and not meta[2]["grade"]
+    assert meta[4]["grade_id"] == "ex-solution-2" and meta[7]["grade_id"] == "why-solution"
+    assert meta[5] == {"grade": True, "solution": False, "locked": True, "points": 2, "schema_version": 3, "grade_id": "c"}
+    ids = [c.id for c in marked.cells]
+    assert len(set(ids)) == len(ids) and ids[1] == "ex-solution"
+    nbformat.validate(marked)
+
+
+def test_mark_is_idempotent_and_keeps_the_rest() -> None:
+    author = _author_notebook()
+    original = copy.deepcopy(author)
+    marked = mark_notebook(author)
+    assert author == original  # the input is not modified
+    assert mark_notebook(marked) == marked
+    assert mark_notebook(author) == marked  # deterministic: the same ids every time
+    public = [c.source for c in marked.cells if c.cell_type == "markdown" and not is_solution_markdown(c)]
+    for line in ("## Exercises", "Do it.", "Why?", "The end."):
+        assert sum(line in text for text in public) == 1, line
+    assert not any("secret" in text or "Because" in text for text in public)
+
+
+def test_mark_unmarks_public_text() -> None:
+    """A public markdown cell with stale solution metadata would be wiped by nbgrader: it loses the metadata."""
+    nb = new_notebook(cells=[new_markdown_cell("Public.", metadata={"nbgrader": {"solution": True, "grade": True}})])
+    assert "nbgrader" not in mark_notebook(nb).cells[0].metadata
+
+
+def test_mark_refuses_broken_solutions() -> None:
+    nb = _author_notebook()
+    nb.cells[1].source = "def f():\n    ### BEGIN SOLUTION\n    return 1"
+    with pytest.raises(StudentEditionError, match="no matching 'END SOLUTION'"):
+        mark_notebook(nb)
+    nb = _author_notebook()
+    del nb.cells[3]
+    with pytest.raises(StudentEditionError, match="no matching solution-end"):
+        mark_notebook(nb)
+
+
+def test_mark_cli_on_copies(tmp_path: Path) -> None:
+    """--check-marks and --mark on copies of the fixture chapter (unmarked) and of every real chapter."""
+    import student_edition
+
+    author = tmp_path / "author.ipynb"
+    nbformat.write(_author_notebook(), author)
+    copies = [author]
+    for path in TEACHER:
+        copies.append(tmp_path / f"chapter-{path.name}")
+        shutil.copy(path, copies[-1])
+    before = {p: nbformat.read(p, as_version=4) for p in copies}
+    assert student_edition.main(["--check-marks", str(author)]) == 1
+    assert student_edition.main(["--mark", *map(str, copies)]) == 0
+    assert student_edition.main(["--check-marks", *map(str, copies)]) == 0
+    stamp = {p: p.read_bytes() for p in copies}
+    assert student_edition.main(["--mark", *map(str, copies)]) == 0
+    assert {p: p.read_bytes() for p in copies} == stamp  # a second --mark writes nothing
+    for path in copies:
+        teacher, marked = before[path], nbformat.read(path, as_version=4)
+        # Code cells keep their outputs and execution counts; the student edition is the same.
+        code = lambda nb: [(c.outputs, c.execution_count) for c in nb.cells if c.cell_type == "code"]
+        assert code(marked) == code(teacher), path.name
+        assert transform_notebook(marked, keep_outputs=False) == transform_notebook(teacher, keep_outputs=False)
+        fail_if(leaks_in(notebook_text(transform_notebook(marked, keep_outputs=False)), secrets(teacher)), path.name)
 
 
 @pytest.mark.slow

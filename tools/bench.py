@@ -30,6 +30,8 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
+from setup_cell import find_notebooks
+
 KERNEL_NAME = "python3"
 CELL_TIMEOUT = 600
 #: Printed by the probe cell appended after the notebook, to confirm which Python ran it.
@@ -124,21 +126,6 @@ def run_one(path: Path) -> dict[str, object]:
     # Linux reports ru_maxrss in KiB; the kernel has exited and been reaped by now.
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"seconds": seconds, "peak_mib": peak_mib, "kernel_python": kernel_python, "error": error}
-
-
-def find_notebooks(targets: list[Path]) -> list[Path]:
-    """The notebooks named, or found under the folders named, checkpoints and builds skipped."""
-    found: list[Path] = []
-    for target in targets:
-        if target.is_dir():
-            found.extend(
-                p
-                for p in sorted(target.rglob("*.ipynb"))
-                if not {".ipynb_checkpoints", "_build"}.intersection(p.parts)
-            )
-        else:
-            found.append(target)
-    return found
 
 
 def bench(path: Path) -> dict[str, object]:

@@ -61,14 +61,35 @@ def render(config_path: Path | str) -> str:
     return TEMPLATE.format(url=_clean_url(url), branch=branch)
 
 
+#: Folders never searched for notebooks: Jupyter's checkpoints, builds, caches, data.
+SKIP_DIRS = frozenset({".ipynb_checkpoints", "_build", "__pycache__", ".git", "data"})
+
+
+def find_notebooks(targets: list[Path]) -> list[Path]:
+    """The notebooks named, and those found under the folders named, each folder's sorted.
+
+    This is the one notebook discovery of the tools (``setup_cell``, ``student_edition``,
+    ``bench``). Inside a folder, notebooks under a checkpoint, build, cache or data folder
+    (``SKIP_DIRS``) are skipped; the folder's own path may contain such names.
+
+    Args:
+        targets: notebook files or folders.
+    """
+    found: list[Path] = []
+    for target in map(Path, targets):
+        if target.is_dir():
+            found.extend(
+                p for p in sorted(target.rglob("*.ipynb")) if not SKIP_DIRS.intersection(p.relative_to(target).parts)
+            )
+        else:
+            found.append(target)
+    return found
+
+
 def chapter_notebooks(root: Path) -> list[Path]:
-    """Every chapter notebook under ``root/chapters``, sorted, checkpoints and builds skipped."""
-    skip = {".ipynb_checkpoints", "_build"}
-    return sorted(
-        p
-        for p in (root / "chapters").rglob("*.ipynb")
-        if not skip.intersection(p.relative_to(root).parts)
-    )
+    """Every chapter notebook under ``root/chapters``, sorted (see :func:`find_notebooks`)."""
+    chapters = Path(root) / "chapters"
+    return find_notebooks([chapters]) if chapters.is_dir() else []
 
 
 def first_code_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:

@@ -1,31 +1,45 @@
 #!/usr/bin/env python3
-"""Build the student edition: the chapters without their solutions.
+"""Build the student edition (the chapters without their solutions), and mark chapters for nbgrader.
 
 The teacher edition (``chapters/*.ipynb``) marks exercises with sphinx-exercise's gated
 directives and nbgrader's cell metadata:
 
 * an exercise: ``{exercise-start}`` ... ``{exercise-end}`` in markdown cells (kept);
-* its solution: a markdown cell opening with ``{solution-start} <label>``, then the
-  *answer cell* (nbgrader ``solution: true``, with ``### BEGIN SOLUTION`` ...
-  ``### END SOLUTION``) and possibly *demonstration* code cells, closed by a markdown
-  ``{solution-end}``;
-* a *check cell* (nbgrader ``grade: true``) that calls a self-check helper.
+* its solution: from a markdown ``{solution-start} <label>`` to a markdown
+  ``{solution-end}``. In nbgrader form (``--mark``) every markdown cell of a solution holds
+  solution text only and is an nbgrader *manually graded answer* (``solution`` and
+  ``grade``, 0 points), and every code cell of a solution is an *answer cell* (nbgrader
+  ``solution: true``) whose solution code lies between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION``;
+* a *check cell* after the solution (nbgrader ``grade: true``, ``locked``, 1 point) that
+  calls a self-check helper, which raises on a wrong answer.
 
-This tool writes, under ``OUT``:
+``--mark`` brings chapters into that form and is idempotent: it splits a markdown cell
+where a solution block starts or ends, gives solution cells their metadata and a unique
+``grade_id``, and wraps a demonstration code cell inside a solution in ``BEGIN``/``END
+SOLUTION`` (it becomes one more answer cell). ``--check-marks`` lists the chapters that
+``--mark`` would change.
+
+The student edition is what nbgrader's own ``generate_assignment`` preprocessors
+(``LockCells``, ``ClearSolutions``, ``ClearOutput``, ``ComputeChecksums``, ...) make of the
+marked chapter, so ``make student`` and ``nbgrader generate_assignment`` hand out the same
+notebook. This tool writes, under ``OUT``:
 
 ``notebooks/<chapter>.ipynb``
-    the hand-out notebooks (nbgrader-compatible): solution markdown and demonstration
-    cells removed, each ``BEGIN``/``END SOLUTION`` region replaced by nbgrader's stub
-    (``# YOUR CODE HERE`` / ``raise NotImplementedError()``), every output cleared.
+    the hand-out notebooks: each answer cell's solution regions replaced by nbgrader's
+    stub (``# YOUR CODE HERE`` / ``raise NotImplementedError()``), each markdown solution
+    cell by ``YOUR ANSWER HERE``, every output cleared.
 ``book/``
     a copy of the book source (``_config.yml`` titled "... (student edition)" and with
     execution off, ``_toc.yml``, bibliographies, static files, ``chapters/``) whose
-    notebooks have the same removals but keep the outputs of ordinary cells; only the
-    stubbed answer cells and the check cells lose theirs. Build it with
-    ``jupyter-book build OUT/book --path-output OUT``.
+    notebooks are the same minus the ``YOUR ANSWER HERE`` cells, with the outputs of
+    ordinary cells kept; only the stubbed answer cells and the check cells lose theirs.
+    Build it with ``jupyter-book build OUT/book --path-output OUT``.
 
 Usage:
     python tools/student_edition.py --out _build/student
+    python tools/student_edition.py --mark [NOTEBOOK ...]          # default: every chapter
+    python tools/student_edition.py --check-marks [NOTEBOOK ...]   # exit 1 if --mark would change one
 """
 
 from __future__ import annotations
@@ -40,6 +54,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
+
+from setup_cell import chapter_notebooks, find_notebooks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,24 +184,6 @@ def solution_regions(source: str, where: str = "cell") -> list[tuple[int, int]]:
     return regions
 
 
-def stub_source(source: str, where: str = "cell", markdown: bool = False) -> str:
-    """Replace every solution region of ``source`` by nbgrader's stub, at the marker's indentation."""
-    regions = solution_regions(source, where)
-    if not regions:
-        raise StudentEditionError(f"{where}: answer cell has no '### {BEGIN_MARKER}' ... '### {END_MARKER}' region")
-    lines = source.splitlines()
-    out: list[str] = []
-    previous = 0
-    for begin, end in regions:
-        out.extend(lines[previous:begin])
-        indent = re.match(r"\s*", lines[begin]).group(0)
-        stub = (MARKDOWN_STUB,) if markdown else STUB_LINES
-        out.extend(indent + s for s in stub)
-        previous = end + 1
-    out.extend(lines[previous:])
-    return "\n".join(out)
-
-
 def parse_exercises(nb: nbformat.NotebookNode, where: str = "notebook") -> list[Exercise]:
     """The exercises of a teacher notebook with their solution, answer, demo and check cells.
 
@@ -311,57 +309,178 @@ def strip_solution_markdown(text: str, in_solution: bool, where: str) -> tuple[s
             keep.extend(lines[block.start : block.end + 1])
     if not in_solution:
         keep.extend(lines[cursor:])
-    result = "\n".join(keep).strip("\n")
-    if BEGIN_MARKER in result:
-        result = stub_source(result, where, markdown=True)
-    return result, in_solution
+    return "\n".join(keep).strip("\n"), in_solution
 
 
-def _clear(cell: nbformat.NotebookNode) -> None:
-    if cell.cell_type == "code":
-        cell.outputs = []
-        cell.execution_count = None
-    cell.metadata.pop("execution", None)
+# ---------------------------------------------------------------------------------------
+# nbgrader form: --mark
 
 
-def transform_notebook(nb: nbformat.NotebookNode, keep_outputs: bool, where: str = "notebook") -> nbformat.NotebookNode:
-    """Return a copy of a teacher notebook with its solutions removed.
+#: nbgrader metadata of a markdown solution cell: a manually graded answer worth 0 points
+#: (nbgrader requires markdown solution cells to be grade cells).
+SOLUTION_MARKDOWN_META = {"grade": True, "solution": True, "locked": False, "points": 0, "schema_version": 3}
+#: nbgrader metadata of an answer (code solution) cell.
+ANSWER_META = {"grade": False, "solution": True, "locked": False, "schema_version": 3}
+#: nbgrader metadata of a check cell: an autograded test worth 1 point, locked.
+CHECK_META = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
+#: A cell id's allowed characters (nbformat 4.5).
+CELL_ID_RE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass
+class Segment:
+    """A run of lines of one markdown cell: public text, or text of the solution of ``label``."""
+
+    text: str
+    solution: bool
+    label: str | None = None
+
+
+def split_solution_markdown(
+    text: str, in_solution: bool, label: str | None, where: str
+) -> tuple[list[Segment], bool, str | None]:
+    """Cut a markdown text where solution blocks start and end.
+
+    A solution segment runs from a ``{solution-start}`` directive (or a whole ``{solution}``
+    directive) to the end of its ``{solution-end}`` directive; blank lines at a segment's
+    edges are dropped, and so are empty segments.
 
     Args:
-        nb: the teacher notebook.
-        keep_outputs: keep the outputs of ordinary cells (the student book); if False,
-            clear every output and execution count (the hand-out notebook). Answer and
-            check cells always lose their outputs.
-        where: the notebook's name, for error messages.
+        text: the markdown.
+        in_solution: whether a solution block is open when the text begins.
+        label: the open solution's label.
+        where: a location for error messages.
+
+    Returns:
+        The segments in order, whether a solution block is still open at the end, its label.
 
     Raises:
-        StudentEditionError: a solution-start without a solution-end (or the reverse),
-            or an answer cell whose markers do not pair up.
+        StudentEditionError: a solution-start inside a solution, or a solution-end outside one.
+    """
+    lines = text.splitlines()
+    segments: list[Segment] = []
+    start = 0
+
+    def close(end: int, solution: bool) -> None:
+        chunk = "\n".join(lines[start:end]).strip("\n")
+        if chunk.strip():
+            segments.append(Segment(chunk, solution, label if solution else None))
+
+    for block in directives(text):
+        if block.name == "solution-start":
+            if in_solution:
+                raise StudentEditionError(f"{where}: solution-start {block.arg!r} inside another solution block")
+            close(block.start, False)
+            start, in_solution, label = block.start, True, block.arg or label
+        elif block.name == "solution-end":
+            if not in_solution:
+                raise StudentEditionError(f"{where}: solution-end without a solution-start")
+            close(block.end + 1, True)
+            start, in_solution = block.end + 1, False
+        elif block.name in SOLUTION_DIRECTIVES and not in_solution:
+            close(block.start, False)
+            start, label = block.start, block.arg or label
+            close(block.end + 1, True)
+            start = block.end + 1
+    close(len(lines), in_solution)
+    return segments, in_solution, label
+
+
+def is_solution_markdown(cell: nbformat.NotebookNode) -> bool:
+    """A markdown cell that nbgrader clears: ``solution: true`` in its nbgrader metadata."""
+    return cell.cell_type == "markdown" and bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def _set_meta(cell: nbformat.NotebookNode, forced: dict, ids: "_Ids", base: str) -> None:
+    """Give ``cell`` nbgrader metadata: ``forced``'s flags; its points and grade_id where set,
+    else ``forced``'s points and a new grade_id made from ``base``."""
+    meta = cell.metadata.setdefault("nbgrader", {})
+    for key, value in forced.items():
+        if key == "points":
+            meta.setdefault(key, value)
+        else:
+            meta[key] = value
+    if not meta.get("grade_id"):
+        meta["grade_id"] = ids.grade_id(base)
+
+
+class _Ids:
+    """Unique grade ids and cell ids for the cells that ``mark_notebook`` adds or marks."""
+
+    def __init__(self, nb: nbformat.NotebookNode) -> None:
+        self.grade_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells} - {None, ""}
+        self.cell_ids = {c.get("id") for c in nb.cells} - {None}
+
+    def grade_id(self, base: str) -> str:
+        base = CELL_ID_RE.sub("-", base)[:56]
+        candidate, n = base, 1
+        while candidate in self.grade_ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.grade_ids.add(candidate)
+        return candidate
+
+    def cell_id(self, base: str) -> str:
+        base = CELL_ID_RE.sub("-", base)[:56]
+        candidate, n = base, 1
+        while candidate in self.cell_ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.cell_ids.add(candidate)
+        return candidate
+
+
+def mark_notebook(nb: nbformat.NotebookNode, where: str = "notebook") -> nbformat.NotebookNode:
+    """Return a copy of a teacher notebook in nbgrader form (see the module docstring).
+
+    Idempotent: marking a marked notebook changes nothing. Outputs, execution counts and
+    public text are untouched.
+
+    Raises:
+        StudentEditionError: unbalanced solution directives, or an answer cell whose
+            ``BEGIN``/``END SOLUTION`` markers do not pair up.
     """
     out = copy.deepcopy(nb)
+    ids = _Ids(out)
     cells: list[nbformat.NotebookNode] = []
-    in_solution = False
+    in_solution, label, last_label = False, None, None
     opened_at = -1
     for index, cell in enumerate(out.cells):
         here = f"{where}, cell {index}"
         if cell.cell_type == "markdown":
             was_open = in_solution
-            source, in_solution = strip_solution_markdown(cell.source, in_solution, here)
+            segments, in_solution, label = split_solution_markdown(cell.source, in_solution, label, here)
             if in_solution and not was_open:
                 opened_at = index
-            if not source.strip():
+            if not segments:
+                cells.append(cell)
                 continue
-            cell.source = source
-        elif cell.cell_type == "code":
-            answer = is_answer_cell(cell)
-            if in_solution and not answer:
-                continue  # a solution demonstration
-            if answer:
-                cell.source = stub_source(cell.source, here)
-            if answer or is_check_cell(cell) or not keep_outputs:
-                _clear(cell)
-        elif in_solution:
-            continue  # a raw cell inside a solution
+            if len(segments) > 1 or cell.source.strip("\n") != segments[0].text:
+                cell.source = segments[0].text
+            for n, segment in enumerate(segments):
+                part = cell if n == 0 else nbformat.v4.new_markdown_cell(segment.text)
+                if segment.solution:
+                    last_label = segment.label or last_label
+                    _set_meta(part, SOLUTION_MARKDOWN_META, ids, f"{segment.label or where}-solution")
+                elif is_solution_markdown(part):
+                    del part.metadata["nbgrader"]  # public text: nbgrader must not clear it
+                if n > 0:
+                    if "id" in cell:
+                        part["id"] = ids.cell_id(part.metadata.get("nbgrader", {}).get("grade_id") or f"{cell['id']}-{n}")
+                    else:
+                        part.pop("id", None)
+                cells.append(part)
+            continue
+        if cell.cell_type == "code" and in_solution:
+            regions = solution_regions(cell.source, here)
+            if not regions and not cell.metadata.get("nbgrader", {}).get("solution"):
+                # A demonstration of the solution: it becomes one more answer cell.
+                cell.source = f"### {BEGIN_MARKER}\n{cell.source.strip(chr(10))}\n### {END_MARKER}"
+            _set_meta(cell, ANSWER_META, ids, f"{label or where}-answer")
+        elif cell.cell_type == "code" and is_check_cell(cell):
+            _set_meta(cell, CHECK_META, ids, f"{last_label or where}-check")
+        elif cell.cell_type != "code" and in_solution:
+            raise StudentEditionError(f"{here}: a {cell.cell_type} cell inside a solution block; make it markdown")
         cells.append(cell)
     if in_solution:
         raise StudentEditionError(f"{where}: the solution-start in cell {opened_at} has no matching solution-end")
@@ -370,16 +489,80 @@ def transform_notebook(nb: nbformat.NotebookNode, keep_outputs: bool, where: str
 
 
 # ---------------------------------------------------------------------------------------
-# The edition
+# The transform: nbgrader's own preprocessors
 
 
-def chapter_notebooks(repo_root: Path) -> list[Path]:
-    """The teacher notebooks under ``chapters/``, sorted."""
-    return sorted(
-        p
-        for p in (repo_root / "chapters").rglob("*.ipynb")
-        if not SKIP_NAMES.intersection(p.relative_to(repo_root).parts)
+def nbgrader_release(nb: nbformat.NotebookNode, clear_outputs: bool = True, where: str = "notebook") -> nbformat.NotebookNode:
+    """What ``nbgrader generate_assignment`` makes of a notebook in nbgrader form.
+
+    The preprocessors of nbgrader's ``GenerateAssignment`` in its order, less those that
+    need a course: ``IncludeHeaderFooter`` (no header or footer), ``InstantiateTests``
+    (no ``AUTOTEST`` cells) and ``SaveCells`` (the gradebook).
+
+    Args:
+        nb: the marked teacher notebook (it is not modified).
+        clear_outputs: run ``ClearOutput``, as ``generate_assignment`` does.
+        where: the notebook's name, for error messages.
+
+    Raises:
+        StudentEditionError: nbgrader refused the notebook (its message is included).
+    """
+    from nbgrader.nbgraderformat import ValidationError
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
     )
+
+    steps = [LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
+             ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata]
+    nb = copy.deepcopy(nb)
+    resources: dict = {}
+    for step in steps:
+        if step is ClearOutput and not clear_outputs:
+            continue
+        try:
+            nb, resources = step()(nb, resources)
+        except (RuntimeError, ValidationError, ValueError) as error:
+            raise StudentEditionError(f"{where}: nbgrader's {step.__name__}: {error}") from error
+    return nb
+
+
+def transform_notebook(nb: nbformat.NotebookNode, keep_outputs: bool, where: str = "notebook") -> nbformat.NotebookNode:
+    """Return the student version of a teacher notebook (marked first, in memory).
+
+    Args:
+        nb: the teacher notebook.
+        keep_outputs: False: the hand-out notebook, exactly what nbgrader releases. True:
+            the student book's page: the same, with the outputs of ordinary cells kept,
+            the answer and check cells' outputs cleared, and the markdown solution cells
+            (``YOUR ANSWER HERE`` for nbgrader) left out.
+        where: the notebook's name, for error messages.
+
+    Raises:
+        StudentEditionError: unbalanced solution directives or markers, or nbgrader refused it.
+    """
+    released = nbgrader_release(mark_notebook(nb, where), clear_outputs=not keep_outputs, where=where)
+    if not keep_outputs:
+        return released
+    cells = []
+    for cell in released.cells:
+        if is_solution_markdown(cell):
+            continue
+        if cell.cell_type == "code" and (is_answer_cell(cell) or is_check_cell(cell)):
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("execution", None)
+        cells.append(cell)
+    released.cells = cells
+    return released
+
+
+# ---------------------------------------------------------------------------------------
+# The edition
 
 
 def toc_files(toc: object) -> list[str]:
@@ -524,13 +707,48 @@ def make_student_edition(repo_root: Path, out: Path) -> list[Path]:
     return written
 
 
+def mark_files(paths: list[Path], write: bool) -> list[Path]:
+    """The notebooks among ``paths`` that are not in nbgrader form; with ``write``, rewrite them.
+
+    A notebook already in form is not rewritten, so ``--mark`` leaves its bytes alone.
+
+    Raises:
+        StudentEditionError: a notebook breaks the exercise conventions.
+    """
+    changed: list[Path] = []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        marked = mark_notebook(nb, where=str(path))
+        if marked == nb:
+            continue
+        changed.append(path)
+        if write:
+            nbformat.write(marked, path)
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True, help="output folder, e.g. _build/student")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--out", type=Path, help="write the student edition to this folder, e.g. _build/student")
+    mode.add_argument("--mark", action="store_true", help="rewrite NOTEBOOKs (default: every chapter) in nbgrader form")
+    mode.add_argument("--check-marks", action="store_true", help="exit 1, listing the NOTEBOOKs --mark would change")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="with --mark or --check-marks: notebooks or folders")
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the teacher book's root (default: the repository)")
     args = parser.parse_args(argv)
     try:
+        if args.out is None:
+            paths = find_notebooks(args.notebooks) if args.notebooks else chapter_notebooks(args.root)
+            changed = mark_files(paths, write=args.mark)
+            for path in changed:
+                print(f"{'marked' if args.mark else 'not in nbgrader form'}: {path}")
+            if args.check_marks and changed:
+                print("fix with: python tools/student_edition.py --mark " + " ".join(map(str, changed)))
+                return 1
+            return 0
+        if args.notebooks:
+            parser.error("--out takes no NOTEBOOK arguments: it reads ROOT/chapters")
         written = make_student_edition(args.root, args.out)
     except StudentEditionError as err:
         print(f"student_edition: {err}", file=sys.stderr)
