@@ -59,10 +59,16 @@ class Node:
         macs: multiply-accumulates (FlopCounterMode's FLOPs / 2; element-wise work counts 0).
         params: parameters of the layer, counted at its first call only (0 for later calls),
             and parameters a function reads directly (e.g. ``x * self.scale``).
-        output_bytes: the size of what it produced, for the whole batch.
+        output_bytes: the memory its output newly takes, for the whole batch: 0 for an in-place
+            operation (``ReLU(inplace=True)``), a view (``flatten``) or a tuple of tensors made earlier.
         module: the layer (``op="module"``), else ``None``.
         args: the call's arguments, other nodes written as their names (e.g. ``F.max_pool2d``'s
             kernel size); ``kwargs`` likewise.
+        label: a name a reader can find in the model: the layer's path (``"layer1.0.conv1"``),
+            ``"relu (call 2)"`` for a layer's second call, and for a function its name and the
+            module it runs in (``"add (layer1.0)"``, ``"cat (inception3a)"``), with
+            ``", call k"`` from its second use there (``"add (layer1.0, call 2)"``);
+            ``"(input)"`` and ``"(output)"`` for those two. Unique within the graph.
     """
 
     name: str
@@ -78,6 +84,7 @@ class Node:
     module: nn.Module | None = field(default=None, compare=False, repr=False)
     args: tuple = field(default=(), compare=False, repr=False)
     kwargs: dict = field(default_factory=dict, compare=False, repr=False)
+    label: str = ""
 
 
 @dataclass
@@ -89,12 +96,15 @@ class ModelGraph:
         input_size: the input's shape the graph was run with.
         training: whether it was traced in training mode (auxiliary heads included).
         model_name: the model's class name, for titles.
+        not_run: the modules whose parameters this pass never used, as path -> parameters
+            (GoogLeNet's ``aux1`` and ``aux2`` in eval mode); empty when every parameter ran.
     """
 
     nodes: list[Node]
     input_size: tuple[int, ...]
     training: bool = False
     model_name: str = ""
+    not_run: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
@@ -117,6 +127,13 @@ class ModelGraph:
     def output(self) -> Node:
         """The output node; its ``inputs`` are the tensors ``forward`` returns (main output first)."""
         return self.nodes[-1]
+
+    def by_label(self, label: str) -> Node:
+        """The node whose :attr:`Node.label` is ``label`` (e.g. ``"layer1.0.relu (call 2)"``)."""
+        for node in self.nodes:
+            if node.label == label:
+                return node
+        raise KeyError(f"no node labelled {label!r}; labels: {', '.join(n.label for n in self.nodes)}")
 
     def readers(self, name: str) -> list[Node]:
         """The nodes that read node ``name``'s output."""
@@ -168,12 +185,30 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
     return None
 
 
-def _bytes(value: Any) -> int:
+def _tensors(value: Any) -> list[torch.Tensor]:
     if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
+        return [value]
     if isinstance(value, (tuple, list)):
-        return sum(_bytes(item) for item in value)
-    return 0
+        return [tensor for item in value for tensor in _tensors(item)]
+    if isinstance(value, dict):
+        return _tensors(list(value.values()))
+    return []
+
+
+def _new_bytes(value: Any, inputs: list[Any]) -> int:
+    """Bytes of the tensors in ``value`` that do not share memory with an input tensor.
+
+    An in-place ReLU, a view (``flatten``, ``view``), a tuple that packs tensors made
+    earlier or ``getitem`` on it allocate nothing new, so they count 0.
+    """
+    seen = {tensor.untyped_storage().data_ptr() for item in inputs for tensor in _tensors(item)}
+    total = 0
+    for tensor in _tensors(value):
+        pointer = tensor.untyped_storage().data_ptr()
+        if pointer not in seen:
+            seen.add(pointer)
+            total += tensor.numel() * tensor.element_size()
+    return total
 
 
 class _Recorder(torch.fx.Interpreter):
@@ -246,11 +281,30 @@ def _build(model: nn.Module, fx_graph: torch.fx.Graph, recorder: _Recorder,
     """Turn the fx nodes into :class:`Node` s, keeping only those that produce tensors."""
     modules = dict(model.named_modules())
     kept: set[str] = set()
-    attributes: dict[str, int] = {}            # get_attr node -> parameters it holds
-    counted_layers: set[str] = set()
-    counted_attributes: set[str] = set()
+    attributes: dict[str, nn.Parameter | None] = {}   # get_attr node -> the parameter it reads
+    counted: set[int] = set()                  # ids of parameters already counted (shared ones once)
     calls: dict[str, int] = {}
+    uses: dict[tuple[str, str], int] = {}      # (function, module it runs in) -> calls so far
     nodes: list[Node] = []
+
+    def count(parameters: Iterator[torch.Tensor]) -> int:
+        total = 0
+        for parameter in parameters:
+            if parameter.requires_grad and id(parameter) not in counted:
+                counted.add(id(parameter))
+                total += parameter.numel()
+        return total
+
+    def label(op: str, target: str, scope: tuple[str, ...]) -> str:
+        if op == "module":
+            call = calls[target]
+            return target if call == 1 else f"{target} (call {call})"
+        where = scope[-1] if scope else ""
+        uses[target, where] = uses.get((target, where), 0) + 1
+        parts = [where] if where else []
+        if uses[target, where] > 1:
+            parts.append(f"call {uses[target, where]}")
+        return f"{target} ({', '.join(parts)})" if parts else target
 
     def names_in(value: Any) -> tuple[str, ...]:
         found: list[str] = []
@@ -263,41 +317,50 @@ def _build(model: nn.Module, fx_graph: torch.fx.Graph, recorder: _Recorder,
     for fx_node in fx_graph.nodes:
         value = recorder.values.get(fx_node.name)
         if fx_node.op == "get_attr":
-            attribute = value if isinstance(value, torch.Tensor) else None
-            is_parameter = isinstance(attribute, nn.Parameter) and attribute.requires_grad
-            attributes[fx_node.name] = attribute.numel() if is_parameter else 0
+            attributes[fx_node.name] = value if isinstance(value, nn.Parameter) else None
             continue
         if fx_node.op == "placeholder":
             kept.add(fx_node.name)
             nodes.append(Node(fx_node.name, "input", "input", (), tuple(input_size),
-                              output_bytes=_bytes(value)))
+                              output_bytes=_new_bytes(value, []), label="(input)"))
             continue
         if fx_node.op == "output":
-            nodes.append(Node(fx_node.name, "output", "output", names_in(fx_node.args), ()))
+            nodes.append(Node(fx_node.name, "output", "output", names_in(fx_node.args), (), label="(output)"))
             continue
         tensor = _first_tensor(value)
         if tensor is None:                      # an input check, x.size(0), ...: not part of the picture
             continue
         kept.add(fx_node.name)
-        params = 0
-        for used in fx_node.all_input_nodes:    # parameters read directly by a function
-            if used.op == "get_attr" and used.name not in counted_attributes:
-                params += attributes.get(used.name, 0)
-                counted_attributes.add(used.name)
+        # parameters read directly by a function (x * self.scale), then the layer's own
+        params = count(attributes[used.name] for used in fx_node.all_input_nodes
+                       if used.op == "get_attr" and attributes.get(used.name) is not None)
         if fx_node.op == "call_module":
             op, target = "module", str(fx_node.target)
             calls[target] = calls.get(target, 0) + 1
-            if target not in counted_layers:
-                params += sum(p.numel() for p in modules[target].parameters() if p.requires_grad)
-                counted_layers.add(target)
+            params += count(modules[target].parameters())
             layer = modules[target]
         else:
             op, target, layer = "function", _function_name(fx_node), None
+        scope = _scope(fx_node)
         nodes.append(Node(
             name=fx_node.name, op=op, target=target, inputs=names_in((fx_node.args, fx_node.kwargs)),
-            shape=tuple(tensor.shape), scope=_scope(fx_node),
+            shape=tuple(tensor.shape), scope=scope,
             call=calls.get(target, 1) if op == "module" else 1,
-            macs=recorder.macs.get(fx_node.name, 0), params=params, output_bytes=_bytes(value),
+            macs=recorder.macs.get(fx_node.name, 0), params=params,
+            output_bytes=_new_bytes(value, [recorder.values.get(n.name) for n in fx_node.all_input_nodes]),
             module=layer, args=plain(fx_node.args), kwargs=plain(dict(fx_node.kwargs)),
+            label=label(op, target, scope),
         ))
-    return ModelGraph(nodes, tuple(input_size), train, type(model).__name__)
+    return ModelGraph(nodes, tuple(input_size), train, type(model).__name__, _not_run(model, counted))
+
+
+def _not_run(model: nn.Module, counted: set[int]) -> dict[str, int]:
+    """The outermost modules none of whose trainable parameters were counted: path -> parameters."""
+    found: dict[str, int] = {}
+    for path, module in model.named_modules():
+        if not path or any(path.startswith(done + ".") for done in found):
+            continue
+        parameters = [p for p in module.parameters() if p.requires_grad]
+        if parameters and not any(id(p) in counted for p in parameters):
+            found[path] = sum(p.numel() for p in parameters)
+    return found
