@@ -12,12 +12,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from cnnzoo import data
-from cnnzoo.training import History, evaluate, fit, pick_device, plot_history, predict, seed_everything
+from cnnzoo.training import (
+    AUX_WEIGHT, History, evaluate, fit, pick_device, plot_history, predict, seed_everything, split_outputs,
+)
 
 CPU = torch.device("cpu")
 
@@ -172,6 +175,109 @@ def test_fit_rejects_an_empty_loader():
         fit(tiny_model(), [], epochs=1, device=CPU, log=None)
     with pytest.raises(ValueError, match="loader"):
         evaluate(tiny_model(), empty)
+
+
+# --------------------------------------------------------------------------- auxiliary outputs
+
+
+class MainAndAux(nn.Module):
+    """Two linear heads on one-hot inputs, returning (main, aux) in both modes.
+
+    The main head scores the input's class 2 and the others 0; the auxiliary head scores
+    it -2. On input one_hot(y) the cross-entropies are, by hand,
+    main: -log(e^2 / (e^2 + 2)) = log(1 + 2 e^-2), aux: log(1 + 2 e^2).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.main = nn.Linear(3, 3, bias=False)
+        self.aux = nn.Linear(3, 3, bias=False)
+        with torch.no_grad():
+            self.main.weight.copy_(2 * torch.eye(3))
+            self.aux.weight.copy_(-2 * torch.eye(3))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.main(x), self.aux(x)
+
+
+LABELS = torch.tensor([0, 1, 2, 2, 1, 0])
+ONE_BATCH = [(F.one_hot(LABELS, 3).float(), LABELS)]
+MAIN_LOSS = math.log(1 + 2 * math.exp(-2))
+AUX_LOSS = math.log(1 + 2 * math.exp(2))
+
+
+def test_aux_weight_is_googlenets():
+    assert AUX_WEIGHT == 0.3  # Szegedy et al. 2015, Sec. 5
+
+
+@pytest.mark.parametrize("aux_weight", [AUX_WEIGHT, 0.5, 0.0])
+def test_fit_adds_the_weighted_auxiliary_loss(aux_weight):
+    model = MainAndAux()
+    kwargs = {} if aux_weight == AUX_WEIGHT else {"aux_weight": aux_weight}  # the default is AUX_WEIGHT
+    history = fit(model, ONE_BATCH, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+                  device=CPU, log=None, **kwargs)
+    assert history.train_loss == [pytest.approx(MAIN_LOSS + aux_weight * AUX_LOSS)]
+    assert history.train_acc == [1.0]  # from the main head; the auxiliary head gets every example wrong
+
+
+def test_fit_steps_along_the_gradient_of_the_combined_loss():
+    model, reference = MainAndAux(), MainAndAux()
+    images, labels = ONE_BATCH[0]
+    main, aux = reference(images)
+    (F.cross_entropy(main, labels) + 0.5 * F.cross_entropy(aux, labels)).backward()
+    fit(model, ONE_BATCH, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=1.0),
+        aux_weight=0.5, device=CPU, log=None)
+    for (name, after), before in zip(model.named_parameters(), reference.parameters()):
+        assert torch.allclose(after, before - before.grad), name
+
+
+def test_evaluate_and_predict_use_the_main_output():
+    model = MainAndAux()
+    loss, accuracy = evaluate(model, ONE_BATCH)
+    assert loss == pytest.approx(MAIN_LOSS) and accuracy == 1.0
+    predicted, true = predict(model, ONE_BATCH)
+    assert torch.equal(predicted, LABELS) and torch.equal(true, LABELS)
+
+
+def test_fit_trains_torchvisions_googlenet_with_its_two_auxiliary_classifiers():
+    from torchvision.models import googlenet
+
+    torch.manual_seed(0)
+    model = googlenet(weights=None, aux_logits=True, init_weights=False, num_classes=3)
+    images, labels = torch.randn(4, 3, 32, 32), torch.tensor([0, 1, 2, 0])
+    model.train()
+    with torch.no_grad():
+        outputs = model(images)
+    assert type(outputs).__name__ == "GoogLeNetOutputs" and len(outputs) == 3
+
+    # lr 0: the weights stay, so the loss fit reports can be recomputed; the seed repeats dropout.
+    torch.manual_seed(1)
+    history = fit(model, [(images, labels)], epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.0),
+                  test_loader=[(images, labels)], device=CPU, log=None)
+    torch.manual_seed(1)
+    model.train()
+    with torch.no_grad():
+        main, aux2, aux1 = model(images)
+    expected = F.cross_entropy(main, labels) + 0.3 * (F.cross_entropy(aux2, labels) + F.cross_entropy(aux1, labels))
+    assert history.train_loss == [pytest.approx(expected.item(), rel=1e-5)]
+    assert len(history.test_loss) == 1 and math.isfinite(history.test_loss[0])
+    assert predict(model, [(images, labels)])[0].shape == (4,)
+
+
+@pytest.mark.parametrize("aux_weight", [-0.1, float("nan"), float("inf"), True, "0.3", None])
+def test_fit_rejects_a_bad_aux_weight(aux_weight):
+    with pytest.raises(ValueError, match="aux_weight"):
+        fit(MainAndAux(), ONE_BATCH, epochs=1, aux_weight=aux_weight, device=CPU, log=None)
+
+
+def test_split_outputs():
+    main, aux = torch.zeros(2, 3), torch.ones(2, 3)
+    assert split_outputs(main) == (main, [])
+    first, rest = split_outputs((main, aux, None))
+    assert first is main and len(rest) == 1 and rest[0] is aux
+    for bad in ({"main": main}, (), ("main", aux), (main, "aux"), None):
+        with pytest.raises(ValueError, match="tuple or list of tensors"):
+            split_outputs(bad)
 
 
 # --------------------------------------------------------------------------- evaluate, predict, plot

@@ -4,10 +4,16 @@ One epoch is one pass over the training data: for each batch, compute the loss, 
 gradient by backpropagation, and take one optimizer step. After each epoch the model is
 evaluated on the test data (if given) and one plain line of progress is printed, which
 reads the same in a terminal, in a notebook and in a stored notebook output.
+
+A model may return auxiliary outputs in training mode, as GoogLeNet's auxiliary classifiers
+do (torchvision's ``googlenet`` returns ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``,
+``inception_v3`` returns ``InceptionOutputs(logits, aux_logits)``): when the output is a
+tuple or list of tensors, the first is the main output and the others are auxiliary.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import random
 import time
@@ -21,9 +27,18 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torch import nn
 
-__all__ = ["pick_device", "seed_everything", "History", "evaluate", "fit", "predict", "plot_history"]
+from ._forward import model_device
+
+__all__ = [
+    "AUX_WEIGHT", "pick_device", "seed_everything", "History", "split_outputs", "evaluate", "fit", "predict",
+    "plot_history",
+]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+# Szegedy et al. 2015, "Going deeper with convolutions", Sec. 5: during training the losses
+# of GoogLeNet's auxiliary classifiers are added to the total loss with a weight of 0.3.
+AUX_WEIGHT = 0.3
 
 
 # --------------------------------------------------------------------------- set-up
@@ -63,7 +78,9 @@ class History:
     """What ``fit`` measured, one entry per epoch.
 
     Accuracies are fractions in [0, 1]. The test lists stay empty when ``fit`` had no
-    test loader.
+    test loader. ``train_loss`` is the loss that was minimised: for a model with auxiliary
+    outputs it includes their weighted losses, while ``test_loss`` and both accuracies use
+    the main output only.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -97,10 +114,27 @@ class History:
 # --------------------------------------------------------------------------- helpers
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (the CPU for a model without parameters)."""
-    parameter = next(model.parameters(), None)
-    return parameter.device if parameter is not None else torch.device("cpu")
+def split_outputs(outputs: object) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The main output and the auxiliary outputs of one forward pass.
+
+    A tensor is the main output with no auxiliary ones. A tuple or list (a namedtuple such
+    as torchvision's ``GoogLeNetOutputs`` included) holds the main output first and the
+    auxiliary outputs after it; an auxiliary entry that is ``None`` (a TorchScript'd
+    GoogLeNet returns them so) is left out.
+
+    Args:
+        outputs: what the model returned.
+    """
+    if isinstance(outputs, torch.Tensor):
+        return outputs, []
+    if isinstance(outputs, (tuple, list)) and outputs and isinstance(outputs[0], torch.Tensor):
+        auxiliary = [output for output in outputs[1:] if output is not None]
+        if all(isinstance(output, torch.Tensor) for output in auxiliary):
+            return outputs[0], auxiliary
+    raise ValueError(
+        "the model must return a tensor of scores, or a tuple or list of tensors with the main "
+        f"scores first; got {type(outputs).__name__}"
+    )
 
 
 def _check_not_empty(loader: Iterable, name: str) -> None:
@@ -131,7 +165,8 @@ def evaluate(
     """Mean loss and accuracy of ``model`` over ``loader``, in eval mode, without gradients.
 
     Args:
-        model: the network; its train/eval mode is restored afterwards.
+        model: the network; its train/eval mode is restored afterwards. If it returns a
+            tuple, the first element is scored.
         loader: batches of (images, labels).
         device: where to compute; by default, where the model's parameters are.
         loss_fn: a loss that averages over the batch; cross-entropy by default.
@@ -141,7 +176,7 @@ def evaluate(
     """
     _check_not_empty(loader, "loader")
     loss_fn = loss_fn or F.cross_entropy
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = torch.device(device) if device is not None else model_device(model)
     model.to(device)
     was_training = model.training
     model.eval()
@@ -150,7 +185,7 @@ def evaluate(
         with torch.no_grad():
             for images, labels in loader:
                 images, labels = images.to(device), labels.to(device)
-                scores = model(images)
+                scores, _ = split_outputs(model(images))
                 total_loss += loss_fn(scores, labels).item() * len(labels)
                 correct += (scores.argmax(dim=1) == labels).sum().item()
                 count += len(labels)
@@ -172,12 +207,14 @@ def fit(
     device: torch.device | str | None = None,
     loss_fn: LossFn | None = None,
     schedule: str = "constant",
+    aux_weight: float = AUX_WEIGHT,
     log: Callable[[str], object] | None = print,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; evaluate after each.
 
     Args:
-        model: the network; it is moved to ``device`` and left there, in train mode.
+        model: the network; it is moved to ``device`` and left there, in train mode. In
+            training it may return a tuple (main output, auxiliary outputs...).
         train_loader: batches of (images, labels), usually shuffled.
         epochs: the number of passes over the training data.
         lr: the learning rate of the default optimizer, Adam (Kingma and Ba, 2015).
@@ -188,6 +225,9 @@ def fit(
         schedule: ``"constant"`` keeps the learning rate; ``"cosine"`` lowers it after each
             epoch along half a cosine, from ``lr`` towards 0 (Loshchilov and Hutter, SGDR,
             2017), a smooth form of the step-wise decrease LeCun et al. (1998) used.
+        aux_weight: the weight of each auxiliary output's loss when the model returns a
+            tuple: loss = loss(main) + aux_weight * sum(loss(aux)). The default, 0.3, is
+            GoogLeNet's (Szegedy et al. 2015, Sec. 5). Accuracy uses the main output.
         log: called with one line of progress per epoch (``print`` by default);
             ``None`` trains silently.
 
@@ -198,6 +238,8 @@ def fit(
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
     if not isinstance(lr, numbers.Real) or isinstance(lr, bool) or not lr > 0:
         raise ValueError(f"lr must be a positive number; got {lr!r}")
+    if not isinstance(aux_weight, numbers.Real) or isinstance(aux_weight, bool) or not 0 <= aux_weight < math.inf:
+        raise ValueError(f"aux_weight must be a finite number >= 0; got {aux_weight!r}")
     _check_not_empty(train_loader, "train_loader")
     if test_loader is not None:
         _check_not_empty(test_loader, "test_loader")
@@ -216,8 +258,10 @@ def fit(
         total_loss, correct, count = 0.0, 0, 0
         for images, labels in train_loader:
             images, labels = images.to(device), labels.to(device)
-            scores = model(images)
+            scores, auxiliary = split_outputs(model(images))
             loss = loss_fn(scores, labels)
+            for aux_scores in auxiliary:
+                loss = loss + aux_weight * loss_fn(aux_scores, labels)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -246,7 +290,8 @@ def predict(
     """Predicted and true labels for every example of ``loader``, e.g. to show the mistakes.
 
     Args:
-        model: the network; its train/eval mode is restored afterwards.
+        model: the network; its train/eval mode is restored afterwards. If it returns a
+            tuple, the first element is the prediction.
         loader: batches of (images, labels), in a fixed order (not shuffled) to match the dataset.
         device: where to compute; by default, where the model's parameters are.
 
@@ -255,7 +300,7 @@ def predict(
         ``(predicted != true).nonzero()`` indexes the misclassified examples.
     """
     _check_not_empty(loader, "loader")
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = torch.device(device) if device is not None else model_device(model)
     model.to(device)
     was_training = model.training
     model.eval()
@@ -263,7 +308,7 @@ def predict(
     try:
         with torch.no_grad():
             for images, labels in loader:
-                scores = model(images.to(device))
+                scores, _ = split_outputs(model(images.to(device)))
                 predicted.append(scores.argmax(dim=1).cpu())
                 true.append(labels.cpu())
     finally:
