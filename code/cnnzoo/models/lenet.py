@@ -40,10 +40,11 @@ Deviations from the paper (``lenet5_1998``):
 
 Input size: both variants take 32x32 images only (``input_spec.fixed``). C5 is a 5x5
 convolution that turns S4's 5x5 maps into 120 single values, and F6 is fully connected to
-those 120 values. The paper calls C5 a convolution because on a larger input its maps grow
-beyond 1x1 and the network becomes a sliding-window recogniser (Sec. II.B); it never pools
-them to 1x1. An adaptive pooling layer before F6 would be a new network, not LeNet-5, and
-quick mode already has 32x32 digits, so the size stays fixed.
+those 120 values. The paper calls C5 a convolution because on a larger input its maps would
+be larger than 1x1 (Sec. II.B), and Section VII runs the network that way, as a sliding
+window over a whole word (the space displacement neural network); it never pools the maps
+to 1x1 for one classification. An adaptive pooling layer before F6 would be a new network,
+not LeNet-5, and quick mode already has 32x32 digits, so the size stays fixed.
 """
 
 from __future__ import annotations
