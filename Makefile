@@ -35,8 +35,9 @@ student: $(STAMP)
 	$(BIN)/python tools/student_edition.py --out _build/student
 	$(JB) build _build/student/book $(JBFLAGS) --path-output _build/student
 
+# The student edition's checks, and nbgrader's own generate_assignment and autograde on every chapter.
 student-check: student
-	$(BIN)/python -m pytest -p no:cacheprovider tests/test_student_edition.py --student-dir _build/student
+	$(BIN)/python -m pytest -p no:cacheprovider tests/test_student_edition.py tests/test_nbgrader.py --student-dir _build/student
 
 test: unit nbval book student-check
 

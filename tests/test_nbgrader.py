@@ -1,0 +1,193 @@
+"""nbgrader's real workflow on every chapter, and on the fixture chapter.
+
+In a temporary course directory, ``nbgrader generate_assignment`` releases a cut-down copy of
+each teacher notebook (the setup cell, the imports cell and the exercise cells: the chapter
+contract puts the setup cell first and the imports in the next code cell), then
+``nbgrader autograde`` grades two submissions of it:
+
+* ``stub``: the released notebook as handed out, every stub left in: it must score 0;
+* ``teacher``: the teacher's cut-down notebook itself: it must score full marks.
+
+and the released notebook must hold no solution text (code or prose) and be the notebook
+``tools/student_edition.py`` makes, exactly: every cell's type, source, metadata (nbgrader's
+checksums and locks included) and outputs, and the notebook's metadata. One
+``generate_assignment`` and one ``autograde`` run serve every notebook, so the cost is two
+nbgrader start-ups and one kernel run per notebook and submission.
+
+The teacher notebooks are used as they are stored: a chapter that is not in nbgrader form
+fails here (fix: ``python tools/student_edition.py --mark``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from setup_cell import chapter_notebooks
+from student_edition import is_check_cell, mark_notebook, parse_exercises, transform_notebook
+from test_student_edition import leaks_in, notebook_text, secrets
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_CHAPTER = Path(__file__).resolve().parent / "fixtures" / "book" / "chapters" / "demo.ipynb"
+ASSIGNMENT = "exercises"
+NBGRADER = Path(sys.executable).with_name("nbgrader")
+#: Seconds allowed for the whole workflow (generate, autograde of 2 submissions per notebook).
+BUDGET_S = 120
+
+@contextlib.contextmanager
+def venv_on_path():
+    """nbgrader runs ``alembic`` from PATH: put this Python's scripts folder first, as an activated venv would."""
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(NBGRADER.parent), saved])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
+pytestmark = [
+    pytest.mark.slow,  # runs in `make student-check`, once
+    pytest.mark.skipif(not NBGRADER.exists(), reason="nbgrader is not installed next to this Python"),
+]
+
+
+def cut_down(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The setup cell, the imports cell and every cell from the first exercise to the last one's end."""
+    exercises = parse_exercises(nb)
+    if not exercises:
+        raise ValueError("the notebook has no exercise")
+    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    first = min(ex.start_cell for ex in exercises)
+    last = max(max([ex.end_cell or 0, ex.solution_end or 0, *ex.check_cells]) for ex in exercises)
+    keep = sorted(set(code[:2]) | set(range(first, last + 1)))
+    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.nbformat_minor = nb.nbformat_minor
+    out.cells = [nb.cells[i] for i in keep]
+    return out
+
+
+@dataclass
+class Course:
+    """A temporary nbgrader course: its root, the teacher notebooks released, and the run time."""
+
+    root: Path
+    teachers: dict[str, nbformat.NotebookNode]
+    seconds: float
+
+    def released(self, name: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.root / "release" / ASSIGNMENT / f"{name}.ipynb", as_version=4)
+
+    def scores(self, name: str, student: str) -> tuple[float, float, dict[str, float]]:
+        """(score, max score, score of each check cell) of one autograded notebook."""
+        from nbgrader.api import Gradebook
+
+        with venv_on_path(), Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gb:
+            notebook = gb.find_submission_notebook(name, ASSIGNMENT, student)
+            checks = {g.name: g.score for g in notebook.grades if g.cell_type == "code"}
+            return notebook.score, notebook.max_score, checks
+
+
+def nbgrader(root: Path, *args: str) -> None:
+    with venv_on_path():
+        result = subprocess.run([str(NBGRADER), *args], cwd=root, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+
+
+def run_course(teacher_paths: list[Path], root: Path) -> Course:
+    """Release the cut-down teacher notebooks and autograde a stub and a teacher submission of each."""
+    names = [p.stem for p in teacher_paths]
+    assert len(set(names)) == len(names), f"notebook names must be unique in one assignment: {names}"
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        "c.CourseDirectory.course_id = 'cnnzoo'\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
+        "c.Execute.timeout = 300\n",
+        encoding="utf-8",
+    )
+    source = root / "source" / ASSIGNMENT
+    source.mkdir(parents=True)
+    teachers = {}
+    for path in teacher_paths:
+        teacher = cut_down(nbformat.read(path, as_version=4))
+        teachers[path.stem] = teacher
+        nbformat.write(teacher, source / path.name)
+        for helper in path.parent.glob("*.py"):  # a chapter's local modules (the fixture's selfcheck.py)
+            shutil.copy(helper, source / helper.name)
+    start = time.perf_counter()
+    nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
+    for student, notebooks in (("stub", root / "release" / ASSIGNMENT), ("teacher", source)):
+        submitted = root / "submitted" / student / ASSIGNMENT
+        shutil.copytree(notebooks, submitted)
+    nbgrader(root, "autograde", ASSIGNMENT, "--force")
+    return Course(root, teachers, time.perf_counter() - start)
+
+
+def _params() -> list:
+    chapters = [pytest.param(p, id=p.stem) for p in chapter_notebooks(REPO_ROOT)]
+    return [pytest.param(FIXTURE_CHAPTER, id="fixture-demo"), *chapters]
+
+
+PARAMS = _params()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    unmarked = [p for p in (param.values[0] for param in PARAMS)
+                if mark_notebook(nbformat.read(p, as_version=4)) != nbformat.read(p, as_version=4)]
+    if unmarked:
+        pytest.fail(
+            "not in nbgrader form, so nbgrader would release their solution prose: "
+            f"{', '.join(map(str, unmarked))} (fix: python tools/student_edition.py --mark)",
+            pytrace=False,
+        )
+    return run_course([param.values[0] for param in PARAMS], tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture(params=PARAMS)
+def name(request: pytest.FixtureRequest) -> str:
+    return request.param.stem
+
+
+def test_released_notebook_has_no_solution(course: Course, name: str) -> None:
+    teacher = course.teachers[name]
+    secret = secrets(teacher)
+    assert secret, "the teacher notebook should have solution lines to look for"
+    leaks = leaks_in(notebook_text(course.released(name)), secret)
+    assert not leaks, f"nbgrader released solution text of {name}: {leaks}"
+
+
+def test_released_notebook_is_the_student_edition(course: Course, name: str) -> None:
+    """Exactly the notebook tools/student_edition.py makes from the same teacher cells."""
+    released = course.released(name)
+    ours = transform_notebook(course.teachers[name], keep_outputs=False, where=name)
+    assert [c.cell_type for c in released.cells] == [c.cell_type for c in ours.cells]
+    for index, (theirs, mine) in enumerate(zip(released.cells, ours.cells)):
+        assert theirs == mine, f"{name}, cell {index} differs:\nnbgrader: {theirs}\nours:     {mine}"
+    assert released.metadata == ours.metadata
+    assert released == ours
+
+
+def test_stubs_score_zero_and_the_teacher_full_marks(course: Course, name: str) -> None:
+    checks = [c for c in course.teachers[name].cells if is_check_cell(c)]
+    expected_max = sum(c.metadata["nbgrader"]["points"] for c in checks)
+    assert expected_max > 0
+    score, max_score, by_check = course.scores(name, "stub")
+    assert (score, max_score) == (0, expected_max), f"the stub submission of {name}: {by_check}"
+    assert len(by_check) == len(checks) and not any(by_check.values())
+    score, max_score, by_check = course.scores(name, "teacher")
+    assert (score, max_score) == (expected_max, expected_max), f"the teacher's {name}: {by_check}"
+
+
+def test_within_budget(course: Course) -> None:
+    print(f"nbgrader generate_assignment + autograde of {len(course.teachers)} notebooks: {course.seconds:.1f} s")
+    assert course.seconds < BUDGET_S * len(course.teachers)
