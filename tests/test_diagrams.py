@@ -356,6 +356,9 @@ def test_googlenet_collapses_inception_modules_and_expands_one(traced):
     firsts = [patches[name].get_window_extent(renderer) for name in ("branch1", "branch2.0", "branch3.0", "branch4.0")]
     assert len({round((box.y0 + box.y1) / 2) for box in firsts}) == 1  # the four branches side by side
     assert [box.x0 for box in firsts] == sorted(box.x0 for box in firsts)
+    for first, second in (("branch2.0", "branch2.1"), ("branch3.0", "branch3.1"), ("branch4.0", "branch4.1")):
+        a, b = (patches[name].get_window_extent(renderer) for name in (first, second))
+        assert (a.x0, a.x1) == pytest.approx((b.x0, b.x1)) and b.y1 < a.y0   # each branch in its own column
     assert max(fig.get_size_inches()) <= 8
     _assert_readable(fig, figure)
     assert _png_json_bytes(fig) < OUTPUT_LIMIT
@@ -388,6 +391,53 @@ def test_fractal_join_is_one_mean_of_the_columns(stack):
     fig = draw_graph(figure)
     _assert_readable(fig, figure)
     assert max(fig.get_size_inches()) <= 12 and _png_json_bytes(fig) < OUTPUT_LIMIT
+
+
+def test_an_activation_joins_a_box_only_when_it_is_the_boxs_only_reader():
+    class PreActivated(Plain):
+        def forward(self, x):
+            y = self.conv1(x)
+            return self.relu(y) + y       # the add reads the convolution both before and after the ReLU
+
+    figure = graph_from_model(PreActivated(), (1, 8, 4, 4))
+    assert [(node.kind, node.inputs) for node in figure.nodes] == [
+        ("input", ()), ("conv", ("input",)), ("act", ("conv1",)), ("add", (figure.nodes[2].name, "conv1"))]
+
+
+class Stage(nn.Module):
+    """Blocks in a row; ``project`` gives a block a shortcut convolution the others lack."""
+
+    def __init__(self, project: list[bool]) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*[Block(p) for p in project])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class Block(nn.Module):
+    def __init__(self, project: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        if project:
+            self.shortcut = nn.Conv2d(8, 8, 1)
+        self.project = project
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) + (self.shortcut(x) if self.project else x)
+
+
+@pytest.mark.parametrize("project, counts", [
+    ([True, False, False], [3]),         # a stage's first block may add a shortcut convolution
+    ([False, False, True], [2, 1]),      # a later block may not
+    ([True, True, False], [2, 1]),       # nor one after the first, once the run has started
+    ([False, True, False], [1, 2]),
+])
+def test_only_the_first_block_of_a_run_may_differ(project, counts):
+    figure = graph_from_model(Stage(project), (1, 8, 4, 4))
+    assert [node.count for node in figure.nodes if node.kind == "block"] == counts
+    first = next(node for node in figure.nodes if node.kind == "block")
+    assert ("(first: + shortcut)" in first.text) == (project[0] and not project[1])
 
 
 def test_a_sum_not_divided_by_its_terms_stays_a_sum():

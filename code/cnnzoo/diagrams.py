@@ -510,11 +510,9 @@ def _assemble(boxes: dict[str, _Box], owner: dict[str, str], by_name: dict, mode
             continue
         mine, theirs = tokens(previous), tokens(current)
         extra = sorted({_child(t) for t in mine} - {_child(t) for t in theirs})
-        first_of_run = head == previous
-        if extra and first_of_run:
-            mine = [t for t in mine if _child(t) not in extra]
-        elif extra:
-            continue
+        if head != previous:    # only a run's first block may have children the others lack
+            extra = []
+        mine = [t for t in mine if _child(t) not in extra]
         if mine != theirs:
             continue
         if extra:
