@@ -734,7 +734,7 @@ def draw_graph(graph: Graph, *, direction: str | None = "LR", title: str | None 
 
     Edges are arrows; one that would cross a box (a skip connection, a branch joining later)
     is an arc bent around the boxes in between. One unit of the axes is one inch, so that
-    8 pt text fits its box; in an ``ax`` too small for that, the text shrinks with the drawing.
+    8 pt text fits its box; in a given ``ax`` the text grows or shrinks with the drawing.
 
     Args:
         graph: the nodes to draw.
@@ -784,7 +784,7 @@ def draw_graph(graph: Graph, *, direction: str | None = "LR", title: str | None 
         ax = fig.subplots()
         fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + title_height))
     available = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())
-    scale = min(1.0, available.width / width, available.height / height)   # text shrinks to fit
+    scale = min(available.width / width, available.height / height)   # text and lines grow or shrink with it
 
     patches = {}
     for node in graph.nodes:
