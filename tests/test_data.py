@@ -33,8 +33,8 @@ def test_digit_split_sizes_follow_the_stratified_80_20_split():
     assert len(labels) == 1797
     train_labels, test_labels = train_test_split(labels, test_size=0.2, random_state=0, stratify=labels)
     assert (len(train_labels), len(test_labels)) == (1437, 360)
-    assert len(data.load_digits("train")) == len(train_labels)
-    assert len(data.load_digits("test")) == len(test_labels)
+    assert torch.equal(data.load_digits("train").tensors[1], torch.from_numpy(train_labels))  # same split, same order
+    assert torch.equal(data.load_digits("test").tensors[1], torch.from_numpy(test_labels))
 
 
 @pytest.mark.parametrize("image_size", [32, 16, 12])

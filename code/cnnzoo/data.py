@@ -166,7 +166,7 @@ COLOUR_DIGITS_CLASSES = DIGITS_CLASSES
 COLOUR_SIZE = 32                         # side of the images, in pixels
 COLOUR_COPIES = {"train": 6, "test": 5}  # photo backgrounds per source digit: 8,622 train, 1,800 test images
 DIGIT_SIDES = (12, 28)                   # smallest and largest side of a pasted digit, in pixels
-PHOTO_SPLIT_COLUMN = 480                 # train backgrounds lie left of this column of each photo, test ones right
+PHOTO_SPLIT_COLUMN = 480                 # train backgrounds lie left of this column of a photo, test ones right
 
 # Per-channel mean and standard deviation of the training images of seed 0, over all their
 # pixels, with values in [0, 1] (a test recomputes them).
@@ -211,7 +211,10 @@ def _colour_digit_arrays(split: str, seed: int) -> tuple[np.ndarray, np.ndarray,
     # 2. Each background is a 32x32 patch of one of the two photographs, cut left of
     #    PHOTO_SPLIT_COLUMN for training and right of it for testing.
     photos = _photos()
-    first, last = (0, PHOTO_SPLIT_COLUMN - side) if split == "train" else (PHOTO_SPLIT_COLUMN, photos.shape[2] - side)
+    if split == "train":  # first and last column where a patch may start
+        first, last = 0, PHOTO_SPLIT_COLUMN - side
+    else:
+        first, last = PHOTO_SPLIT_COLUMN, photos.shape[2] - side
     patches = np.stack([
         rng.integers(0, len(photos), size=n),                # photo
         rng.integers(0, photos.shape[1] - side + 1, size=n),  # top
@@ -228,8 +231,8 @@ def _colour_digit_arrays(split: str, seed: int) -> tuple[np.ndarray, np.ndarray,
 def load_colour_digits(split: str = "train", seed: int = 0) -> TensorDataset:
     """Colour digits on photographs, 3x32x32, 10 classes: an offline dataset on which architecture matters.
 
-    The construction is MNIST-M's (Ganin et al. 2016, Sec. 5.1.1; Ganin and Lempitsky 2015),
-    which blends MNIST digits over random patches of the BSDS500 photographs, with what
+    The construction is MNIST-M's (Ganin and Lempitsky 2015; Ganin et al. 2016), which
+    blends MNIST digits over random patches of the BSDS500 photographs, with what
     scikit-learn ships in their place: its 1,797 8x8 digits and its two photographs
     (``china.jpg``, ``flower.jpg``, 427x640). Each image is made in three steps:
 
@@ -246,7 +249,7 @@ def load_colour_digits(split: str = "train", seed: int = 0) -> TensorDataset:
     from the rest, so no test background overlaps a training one. Each channel is then
     standardized with ``COLOUR_DIGITS_MEAN`` and ``COLOUR_DIGITS_STD`` (the statistics of
     the training images of seed 0). The images are generated once per (split, seed), in
-    about a second, and kept in memory (uint8, 26 MB for the training split).
+    under two seconds, and kept in memory (uint8, 26 MB for the training split).
 
     Measured with ``python tests/test_data.py`` (one CPU thread; Adam, batch 128; seed s
     for the data, the initial weights and the order of the examples; the linear classifier
@@ -265,12 +268,13 @@ def load_colour_digits(split: str = "train", seed: int = 0) -> TensorDataset:
     CNN, width 16, 4 stages     79.7%   73.6%   80.4%   77.9%
     ==========================  ======  ======  ======  =====
 
-    Training the width-8, 4-stage CNN for its 3 epochs took 4.9 s on an idle core (about
-    10 s with generation and testing on a busy shared 2-core machine). So a linear
+    Training the width-8, 4-stage CNN for its 3 epochs took 4.9 s on a lightly loaded core
+    (about 10 s with generation and testing on a busy shared 2-core machine). So a linear
     classifier is poor, a small CNN does much better within seconds, and both depth and
     width change the result; depth most, because with global average pooling a network of
     two or three 2x2 poolings sees too little of a digit that can be 28 pixels wide.
-    Three epochs are short: single runs vary by several points, the ranking holds.
+    Three epochs are short, so single runs vary by several points; the ranking held on
+    every seed.
     ``tests/test_data.py`` holds these models and checks the linear-versus-CNN claim.
 
     Args:
