@@ -11,6 +11,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnzoo import analysis, models
+from cnnzoo.models import lenet
 
 torchvision = pytest.importorskip("torchvision")
 
@@ -46,23 +47,24 @@ def paper_table():
 
 
 def test_layer_table_rows_follow_the_forward_pass(paper_table):
-    # every node of forward: the layers, scaled_tanh's mul/tanh/mul after each, flatten, the negation
+    # every node of forward: the layers, scaled_tanh after each (one node: lenet.py wraps it for
+    # torch.fx), flatten, the negation
     names = [r.name for r in paper_table.layers]
     assert [n for n in names if n in dict(models.build("lenet5_1998").named_children())] == [
         "c1", "s2", "c3", "s4", "c5", "f6", "output"
     ]
-    assert names[:5] == ["c1", "mul", "tanh", "mul (call 2)", "s2"]
-    assert names[-6:] == ["f6", "mul (call 11)", "tanh (call 6)", "mul (call 12)", "output", "neg"]
+    assert names[:4] == ["c1", "scaled_tanh", "s2", "scaled_tanh (call 2)"]
+    assert names[-4:] == ["f6", "scaled_tanh (call 6)", "output", "neg"]
     assert paper_table["flatten"].kind == "flatten" and paper_table["flatten"].output_shape == (1, 120)
     assert paper_table["c3"].output_shape == (1, 16, 10, 10)
     assert paper_table["output"].output_shape == (1, 10)
 
 
 def test_layer_parameters_equal_the_paper(paper_table):
-    # LeCun et al. 1998, Sec. II.B
-    paper = {"c1": 156, "s2": 12, "c3": 1_516, "s4": 32, "c5": 48_120, "f6": 10_164}
+    # LeCun et al. 1998, Sec. II.B, as models/lenet.py records it
+    paper = lenet.PAPER_PARAMETERS
     assert {name: paper_table[name].params for name in paper} == paper
-    assert paper_table.total_params == 60_000
+    assert paper_table.total_params == lenet.PAPER_TOTAL_PARAMETERS
 
 
 def test_multiply_adds_by_hand(paper_table):

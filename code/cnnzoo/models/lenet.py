@@ -103,6 +103,10 @@ def scaled_tanh(x: torch.Tensor, amplitude: float = 1.7159, slope: float = 2 / 3
     return amplitude * torch.tanh(slope * x)
 
 
+# One node in a traced graph (analysis, diagrams), not three (mul, tanh, mul).
+torch.fx.wrap("scaled_tanh")
+
+
 class Subsampling(nn.Module):
     """S2 and S4: sum each 2x2 block, times a trainable coefficient, plus a trainable bias.
 
