@@ -4,9 +4,10 @@ Each chapter asserts its claims in visible check cells, on the seeds it runs (nb
 those); here the same claims are checked on more seeds, so that a claim that holds only by
 luck fails. A test that would only repeat a notebook's own check does not belong here.
 
-Time budget assumed: about 30 s per chapter on one idle CPU core (LeNet-5, measured at about
-30 s: two 20-epoch runs of the main recipe and two linear classifiers on seeds the notebook does
-not run, and the 5-epoch ablation on two more seeds).
+Time budget: at most 20 s per chapter on an idle 2-core machine (the per-chapter budget of
+`make test` is written down in the README). LeNet-5 takes about 20 s: two 20-epoch runs of the
+main recipe and two linear classifiers on seeds the notebook does not run, and the 5-epoch
+ablation on one or two more seeds.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ LENET_RECIPE = dict(lr=3e-3, schedule="cosine")
 LENET_EPOCHS = 20
 ABLATION_EPOCHS = 5
 LENET_SEEDS = (1, 2)  # the notebook checks seed 0
-ABLATION_SEEDS = (3, 4)  # the notebook checks seeds 0, 1, 2
+# The notebook checks the ablation's claims on seeds 0, 1, 2. Max against average pooling is a claim
+# about a mean, so it is checked on two more seeds (max pooling loses on seed 3 alone); every
+# variant's 90% on one more.
+POOLING_SEEDS = (3, 4)
+EVERY_VARIANT_SEEDS = (3,)
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,14 +79,14 @@ def test_lenet5_beats_a_linear_classifier_on_pixels(seed):
 
 
 def test_ablation_max_pooling_beats_average_pooling_with_relu():
-    max_pool = [ablation_accuracy("relu/max", seed) for seed in ABLATION_SEEDS]
-    avg_pool = [ablation_accuracy("relu/avg", seed) for seed in ABLATION_SEEDS]
+    max_pool = [ablation_accuracy("relu/max", seed) for seed in POOLING_SEEDS]
+    avg_pool = [ablation_accuracy("relu/avg", seed) for seed in POOLING_SEEDS]
     assert sum(max_pool) / len(max_pool) > sum(avg_pool) / len(avg_pool)
 
 
 @pytest.mark.parametrize("variant", ["relu/max", "relu/avg", "tanh/max", "tanh/avg", "1998"])
 def test_ablation_every_variant_reaches_90_percent(variant):
-    assert all(ablation_accuracy(variant, seed) >= 0.90 for seed in ABLATION_SEEDS)
+    assert all(ablation_accuracy(variant, seed) >= 0.90 for seed in EVERY_VARIANT_SEEDS)
 
 
 def test_average_pooling_scale_and_shift_are_absorbed_by_the_next_convolution():
