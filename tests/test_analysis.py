@@ -25,13 +25,7 @@ TORCHVISION = {
 _built: dict[str, nn.Module] = {}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: these are small ops, and extra threads only spin on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def torchvision_model(name: str) -> nn.Module:

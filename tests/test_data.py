@@ -257,17 +257,8 @@ LINEAR_RUN = {"epochs": 20, "lr": 1e-3}
 CNN_RUN = {"epochs": 3, "lr": 3e-3}
 
 
-@pytest.fixture
-def one_thread():
-    """Train on one thread, as the docstring's measurement did (faster on a shared machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("seed", [0, 1])
-def test_colour_digits_a_linear_classifier_is_poor_and_a_small_cnn_much_better(seed, one_thread):
+def test_colour_digits_a_linear_classifier_is_poor_and_a_small_cnn_much_better(seed, one_thread):  # one thread, as measured
     torch.manual_seed(seed)
     linear = _colour_accuracy(_linear(), seed, **LINEAR_RUN)
     torch.manual_seed(seed)

@@ -10,13 +10,7 @@ from torch import nn
 from cnnzoo import graph, models
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread: these are small ops, and extra threads only spin on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Residual(nn.Module):

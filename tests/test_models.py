@@ -33,13 +33,7 @@ torch.fx.wrap("check_images")
 ALL = models.available()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These small models run fastest on one thread, and are then not slowed by other busy processes."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # Trainable parameters as published, with where they are printed.
 PAPER_PARAMETERS = {

@@ -36,13 +36,7 @@ def tiny_model() -> nn.Module:
     )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """A tiny model trains fastest on one thread, and is then not slowed by other busy processes."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_loaders() -> tuple[DataLoader, DataLoader]:

@@ -412,21 +412,20 @@ class _Ids:
         self.cell_ids = {c.get("id") for c in nb.cells} - {None}
 
     def grade_id(self, base: str) -> str:
-        base = CELL_ID_RE.sub("-", base)[:56]
-        candidate, n = base, 1
-        while candidate in self.grade_ids:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.grade_ids.add(candidate)
-        return candidate
+        return self._unique(base, self.grade_ids)
 
     def cell_id(self, base: str) -> str:
+        return self._unique(base, self.cell_ids)
+
+    @staticmethod
+    def _unique(base: str, taken: set[str]) -> str:
+        """``base`` made safe, with ``-2``, ``-3``, ... appended until it is not in ``taken``; then taken."""
         base = CELL_ID_RE.sub("-", base)[:56]
         candidate, n = base, 1
-        while candidate in self.cell_ids:
+        while candidate in taken:
             n += 1
             candidate = f"{base}-{n}"
-        self.cell_ids.add(candidate)
+        taken.add(candidate)
         return candidate
 
 
