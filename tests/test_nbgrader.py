@@ -25,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_CHAPTER = Path(__file__).resolve().parent / "fixtures" / "book" / "chapters" / "demo.ipynb"
 ASSIGNMENT = "exercises"
 NBGRADER = Path(sys.executable).with_name("nbgrader")
-#: Seconds allowed for the whole workflow (generate, autograde of 2 submissions per notebook).
-BUDGET_S = 120
 
 @contextlib.contextmanager
 def venv_on_path():
@@ -77,11 +74,11 @@ def cut_down(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 @dataclass
 class Course:
-    """A temporary nbgrader course: its root, the teacher notebooks released, and the run time."""
+    """A temporary nbgrader course: its root and the teacher notebooks released (time is not tested:
+    the README's budget table records it)."""
 
     root: Path
     teachers: dict[str, nbformat.NotebookNode]
-    seconds: float
 
     def released(self, name: str) -> nbformat.NotebookNode:
         return nbformat.read(self.root / "release" / ASSIGNMENT / f"{name}.ipynb", as_version=4)
@@ -123,13 +120,12 @@ def run_course(teacher_paths: list[Path], root: Path) -> Course:
         nbformat.write(teacher, source / path.name)
         for helper in path.parent.glob("*.py"):  # a chapter's local modules (the fixture's selfcheck.py)
             shutil.copy(helper, source / helper.name)
-    start = time.perf_counter()
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--force")
     for student, notebooks in (("stub", root / "release" / ASSIGNMENT), ("teacher", source)):
         submitted = root / "submitted" / student / ASSIGNMENT
         shutil.copytree(notebooks, submitted)
     nbgrader(root, "autograde", ASSIGNMENT, "--force")
-    return Course(root, teachers, time.perf_counter() - start)
+    return Course(root, teachers)
 
 
 def _params() -> list:
@@ -186,8 +182,3 @@ def test_stubs_score_zero_and_the_teacher_full_marks(course: Course, name: str) 
     assert len(by_check) == len(checks) and not any(by_check.values())
     score, max_score, by_check = course.scores(name, "teacher")
     assert (score, max_score) == (expected_max, expected_max), f"the teacher's {name}: {by_check}"
-
-
-def test_within_budget(course: Course) -> None:
-    print(f"nbgrader generate_assignment + autograde of {len(course.teachers)} notebooks: {course.seconds:.1f} s")
-    assert course.seconds < BUDGET_S * len(course.teachers)
