@@ -69,6 +69,7 @@ Deviations from the paper:
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import torch
@@ -120,10 +121,8 @@ def local_response_norm() -> nn.LocalResponseNorm:
 
 def _conv_layer(layer: str) -> tuple[int, int] | None:
     """ "conv3-64" -> (3, 64): kernel size and output channels; None for any other layer."""
-    kind, _, channels = layer.partition("-")
-    if kind.startswith("conv"):
-        return int(kind[len("conv"):]), int(channels)
-    return None
+    match = re.fullmatch(r"conv(\d+)-(\d+)", layer)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def weight_layers(column: Sequence[str]) -> int:
