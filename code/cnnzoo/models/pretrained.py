@@ -1,0 +1,128 @@
+"""torchvision's published ImageNet weights, loaded into the book's twin models (full mode).
+
+A model of the book is a *twin* of a torchvision model when it is registered under a name that
+torchvision's classification models also have (``alexnet`` now; ``vgg16``, ``resnet50``, ... as
+their chapters arrive): its parameters have exactly torchvision's names, shapes and order, so
+torchvision's state dict loads into it unchanged, and its outputs then equal torchvision's.
+
+    >>> from cnnzoo import models
+    >>> from cnnzoo.models.pretrained import load_torchvision_weights
+    >>> net = load_torchvision_weights(models.build("alexnet"), "alexnet")  # doctest: +SKIP
+
+The weights are downloaded once (AlexNet: 233 MB) into torch.hub's cache,
+``<torch.hub.get_dir()>/checkpoints``, and read from there afterwards, without the network.
+Their file is unpickled with ``weights_only=True``: tensors and plain containers only, never
+arbitrary objects. Images must be prepared as torchvision prepared them in training: resized,
+centre-cropped and normalised by ImageNet's mean and standard deviation, which
+``torchvision.models.get_model_weights(name).DEFAULT.transforms()`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.error
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+from torch import nn
+
+__all__ = ["WeightsUnavailableError", "load_torchvision_weights", "torchvision_weights", "DOWNLOAD_TIMEOUT_S"]
+
+DOWNLOAD_TIMEOUT_S = 30.0  # seconds a download may wait on the network before it fails
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Published weights are not in the cache and could not be downloaded."""
+
+
+def torchvision_weights(name: str, weights: str = "DEFAULT"):
+    """torchvision's weights entry (a ``WeightsEnum`` member) for the twin ``name``; downloads nothing.
+
+    Args:
+        name: a registered model of the book that torchvision also has, e.g. ``"alexnet"``.
+        weights: the entry's name in torchvision's enum: ``"DEFAULT"`` (the best published) or
+            e.g. ``"IMAGENET1K_V1"``.
+
+    Raises:
+        ValueError: if ``name`` is not a registered model with a torchvision twin, or torchvision
+            has no weights of that name for it.
+    """
+    import torchvision
+
+    from . import available
+
+    ours = available()
+    theirs = set(torchvision.models.list_models(module=torchvision.models))
+    if not isinstance(name, str) or name not in ours or name not in theirs:
+        twins = sorted(set(ours) & theirs)
+        where = "is not a registered model" if name not in ours else "has no torchvision twin"
+        raise ValueError(
+            f"{name!r} {where}: published torchvision weights exist only for the twins "
+            f"{', '.join(twins) or '(none registered)'}."
+        )
+    enum = torchvision.models.get_model_weights(name)
+    if not isinstance(weights, str) or weights not in enum.__members__:
+        raise ValueError(f"torchvision has no weights {weights!r} for {name}; it has {', '.join(enum.__members__)}")
+    return enum[weights]
+
+
+def load_torchvision_weights(
+    model: nn.Module,
+    name: str,
+    *,
+    weights: str = "DEFAULT",
+    progress: bool = True,
+    model_dir: str | os.PathLike | None = None,
+) -> nn.Module:
+    """Load torchvision's published weights for ``name`` into ``model``, the book's twin, and return it.
+
+    The file is downloaded through ``torch.hub.load_state_dict_from_url`` (its SHA-256 checked
+    against the prefix in its name, as torchvision does), unpickled with ``weights_only=True``, and
+    loaded with ``model.load_state_dict(state, strict=True)``: every name and shape must match.
+
+    Args:
+        model: the book's model, built with torchvision's ``num_classes`` (1000) and 3 input channels,
+            e.g. ``models.build("alexnet")``.
+        name: its registered name, which is torchvision's name for the same network.
+        weights: which of torchvision's weights (``"DEFAULT"``, ``"IMAGENET1K_V1"``, ...).
+        progress: show a progress bar while downloading.
+        model_dir: the folder that holds (or will hold) the file; default torch.hub's
+            ``<torch.hub.get_dir()>/checkpoints``. To work offline, put the file there by hand.
+
+    Raises:
+        ValueError: ``name`` has no torchvision twin, or ``model`` is not built to take its weights
+            (checked before anything is downloaded).
+        WeightsUnavailableError: the file is not in ``model_dir`` and could not be downloaded.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module (e.g. models.build({name!r})); got {type(model).__name__}")
+    entry = torchvision_weights(name, weights)
+    expected = entry.meta["num_params"]
+    have = sum(p.numel() for p in model.parameters())
+    if have != expected:
+        raise ValueError(
+            f"torchvision's {name} weights ({entry}) hold {expected:,} parameters; the model has {have:,}. "
+            f"Build it as models.build({name!r}) with num_classes={len(entry.meta['categories'])} and "
+            "in_channels=3."
+        )
+    folder = Path(model_dir) if model_dir is not None else Path(torch.hub.get_dir()) / "checkpoints"
+    file = folder / os.path.basename(urlparse(entry.url).path)
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # fail instead of hanging on a dead network
+    try:
+        state = torch.hub.load_state_dict_from_url(
+            entry.url, model_dir=str(folder), map_location="cpu", progress=progress,
+            check_hash=True, weights_only=True,
+        )
+    except (urllib.error.URLError, OSError) as error:  # no network, DNS failure, timeout, HTTP error
+        raise WeightsUnavailableError(
+            f"Could not download torchvision's {name} weights ({entry}) from {entry.url} into "
+            f"{str(file)!r}: there seems to be no network connection ({type(error).__name__}: {error}). "
+            "Download the file elsewhere and copy it to that path, or train the model instead."
+        ) from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+    model.load_state_dict(state, strict=True)
+    return model
