@@ -4,7 +4,8 @@ A. Krizhevsky, I. Sutskever and G. E. Hinton, "ImageNet classification with deep
 neural networks", NIPS 2012 (Sections 3.1-3.5, 4.2 and 5). A. Krizhevsky, "One weird trick for
 parallelizing convolutional neural networks", arXiv:1404.5997, 2014 (torchvision's AlexNet).
 M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional networks", ECCV 2014
-(Section 3 and Figure 3; Section 4.2 for the changes to AlexNet's first layer).
+(Sections 2 and 3, Figure 3; "Architecture Selection" in Section 4 for the changes to AlexNet's
+first layers).
 
 The idea: LeNet-5's recipe (convolution, pooling, fully connected layers) made wide and deep
 enough for 1.2 million ImageNet photographs: five convolutional layers and three fully connected
@@ -39,7 +40,7 @@ parameters.
 
 ``zfnet`` is Zeiler and Fergus' network (their Figure 3): AlexNet on one GPU (dense connections
 throughout: no groups) with a smaller, denser first layer, chosen by looking at its filters
-(Sec. 4.2): 96 filters of 7x7 with stride 2 instead of 11x11 with stride 4, which left dead
+("Architecture Selection", Sec. 4): 96 filters of 7x7 with stride 2 instead of 11x11 with stride 4, which left dead
 filters and aliasing, and conv2 with stride 2. Each of layers 1 and 2 is convolution, ReLU, max
 pooling 3x3 with stride 2, then "contrast normalised across feature maps"; layers 3-5 keep
 AlexNet's 384-384-256 maps. Sizes in Figure 3: 224 -> 110 -> 55 -> 26 -> 13 -> 13 -> 13 -> 13
@@ -49,7 +50,7 @@ table of ImageNet error rates (row "(b)", "1 convnet as per Fig. 3 but with laye
 512,1024,512 maps") and in its table of architecture changes; it is not the network of
 Figure 3. CS231n's lecture slides call this wider network ZFNet ("CONV3,4,5: instead of 384,
 384, 256 filters use 512, 1024, 512", beside "CONV1: change from (11x11 stride 4) to (7x7
-stride 2)"); the 7x7 stride-2 layer is in the ZF paper's Figure 3 and Sec. 4.2.
+stride 2)"); the 7x7 stride-2 layer is in the ZF paper's Figure 3 and its "Architecture Selection".
 
 Hyper-parameters in words, with the papers' symbols:
     * response normalisation (Sec. 3.3): b^i = a^i / (k + alpha * sum_j (a^j)^2)^beta, the sum
@@ -61,7 +62,7 @@ Hyper-parameters in words, with the papers' symbols:
 Deviations:
     * Input size (``alexnet_2012``): the paper says 224x224x3 (Sec. 3.5; its Figure 2 gives the
       input as 150,528 = 224 * 224 * 3 values), but an 11x11 kernel with stride 4 and no padding
-      makes (224 - 11) / 4 + 1 = 54.25 positions on 224 pixels, not the figure's 55. We keep the
+      fits floor((224 - 11) / 4) + 1 = 54 times into 224 pixels, not the figure's 55. We keep the
       paper's layer sizes (55-27-27-13-13-13-13-6 of Figure 2) and take 227x227 images, on which
       conv1 gives (227 - 11) / 4 + 1 = 55 exactly without padding (Caffe's choice). torchvision
       takes the other way out: 224x224 with 2 pixels of padding, floor((224 + 4 - 11) / 4) + 1 = 55.
