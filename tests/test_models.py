@@ -4,11 +4,21 @@ The sweeps run over every registered model and over a small test-only network bu
 stages and blocks, with batch norm, dropout and adaptive pooling (``_TinyStages`` below,
 registered only while a sweep runs): it is what makes the sweeps' own checks able to fail
 (an eval-mode check means nothing on a network without batch norm or dropout).
+
+The sweeps stay cheap with ImageNet-sized models (VGG-19: 144 M parameters, 20 G multiply-adds
+at 224x224) in three ways. Each model is built once for the checks of values (``named_model``, a
+module-scoped fixture: pytest runs all of one model's tests before building the next). Those
+checks run at the smallest input a model takes (``input_spec.min_size``; a fixed-size model at
+its size). The checks that need only shapes, counts or attributes (the shape comments at the
+paper's size, parameter counts, input contracts) build the model on the "meta" device, where
+tensors have shapes and no values: no weights are made and nothing is computed.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import inspect
 import math
 import os
@@ -19,6 +29,7 @@ import pytest
 import torch
 import torch.fx
 import torch.nn.functional as F
+import torchvision
 from torch import nn
 from torch.fx.passes.shape_prop import ShapeProp
 
@@ -39,10 +50,26 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 PAPER_PARAMETERS = {
     "lenet5_1998": lenet.PAPER_TOTAL_PARAMETERS,  # LeCun et al. 1998, Sec. II.B
 }
-# Variants that are not in a paper, with the count their docstring promises.
+# torchvision's twins: the count torchvision publishes for them (its weights' meta["num_params"],
+# torchvision 0.29; test_torchvision_counts_are_torchvision_s checks the numbers typed here).
+# The papers print rounded counts only (VGG: Table 2, in millions), checked in each model's tests.
+TORCHVISION_PARAMETERS = {
+    "vgg11": 132_863_336,
+    "vgg11_bn": 132_868_840,
+    "vgg13": 133_047_848,
+    "vgg13_bn": 133_053_736,
+    "vgg16": 138_357_544,
+    "vgg16_bn": 138_365_992,
+    "vgg19": 143_667_240,
+    "vgg19_bn": 143_678_248,
+}
+# Variants that are not in a paper or torchvision, with the count their docstring promises.
 DOCUMENTED_PARAMETERS = {
     "lenet5": 61_706,
+    "vgg11_lrn": 132_863_336,  # vgg.py: column A-LRN, A's count (LRN has no parameters); Table 2: 133 M
+    "vgg16_c": 133_638_952,  # vgg.py: column C; Table 2: 134 M
 }
+CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 
 
 # --------------------------------------------------------------------------- a test-only network
@@ -86,14 +113,66 @@ class _TinyStages(nn.Module):
 
 TEST_NAME = "_test_tiny_stages"
 SWEEP = [*ALL, TEST_NAME]
+CLASSES = 7  # not any model's default, so that a sweep sees num_classes reach the output
+
+
+@contextlib.contextmanager
+def _test_model_registered():
+    """Register the test-only network while the block runs, then remove it."""
+    models.register(TEST_NAME)(_TinyStages)
+    try:
+        yield
+    finally:
+        del models._REGISTRY[TEST_NAME]
 
 
 @pytest.fixture
 def with_test_model():
     """Register the test-only network for one test, then remove it."""
-    models.register(TEST_NAME)(_TinyStages)
-    yield
-    del models._REGISTRY[TEST_NAME]
+    with _test_model_registered():
+        yield
+
+
+def _build(name: str, **kwargs) -> nn.Module:
+    """``models.build(name, **kwargs)`` after ``torch.manual_seed(0)``, the test-only network included."""
+    with _test_model_registered() if name == TEST_NAME else contextlib.nullcontext():
+        torch.manual_seed(0)
+        return models.build(name, **kwargs)
+
+
+def _build_without_weights(name: str, **kwargs) -> nn.Module:
+    """The model on PyTorch's "meta" device: shapes without values, at no cost in time or memory.
+
+    For the checks that need only shapes, parameter counts or attributes: a VGG's weights
+    (half a gigabyte, a second to initialise) are never made. Run it, and make its inputs,
+    inside ``torch.device("meta")`` too.
+    """
+    with torch.device("meta"):
+        return _build(name, **kwargs)
+
+
+@pytest.fixture(scope="module", params=SWEEP)
+def named_model(request) -> tuple[str, nn.Module]:
+    """(name, model) for each model of the sweep, built once per module with ``num_classes=CLASSES``, in eval mode.
+
+    A module-scoped, parametrised fixture: pytest runs every test of one model before it builds the
+    next, so each model is built once and only one is in memory at a time. Tests must not change it.
+    """
+    model = _build(request.param, num_classes=CLASSES).eval()
+    yield request.param, model
+    del model
+    gc.collect()  # traced graphs hold the model in reference cycles: free its weights before the next
+
+
+def _small_input_size(model: nn.Module) -> tuple[int, int, int]:
+    """(C, H, W): the smallest images the model takes (its own size if that is fixed).
+
+    The value checks run there: VGG at 32x32 costs 1/49 of 224x224 in its convolutions.
+    """
+    spec = model.input_spec
+    if spec.fixed:
+        return spec.shape
+    return (spec.channels, spec.min_size, spec.min_size)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -102,7 +181,9 @@ def with_test_model():
 def test_registry_lists_every_model():
     assert {"lenet5", "lenet5_1998"} <= set(ALL)
     assert ALL == sorted(ALL)
-    assert set(PAPER_PARAMETERS) | set(DOCUMENTED_PARAMETERS) == set(ALL), "every model needs a checked count"
+    assert set(CHECKED_PARAMETERS) == set(ALL), "every model needs a checked count"
+    dicts = [PAPER_PARAMETERS, TORCHVISION_PARAMETERS, DOCUMENTED_PARAMETERS]
+    assert sum(map(len, dicts)) == len(CHECKED_PARAMETERS), "a model has two counts"
 
 
 @pytest.mark.usefixtures("with_test_model")
@@ -123,9 +204,8 @@ def test_unknown_name_suggests_only_close_names():
 
 
 @pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
 def test_every_model_declares_its_input_contract(name):
-    model = models.build(name, in_channels=3)
+    model = _build_without_weights(name, in_channels=3)
     spec = model.input_spec
     assert isinstance(spec, InputSpec)
     assert spec.name == name  # the registry names it; forward does not spell it out
@@ -133,22 +213,20 @@ def test_every_model_declares_its_input_contract(name):
     assert f'"{name}"' not in inspect.getsource(type(model).forward)
 
 
-@pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
-def test_eval_output_shape_and_determinism(name):
+def test_eval_output_shape_and_determinism(named_model):
     """In eval mode: the right shape, finite, the same twice, and each example independent of the batch.
 
     Dropout left on makes two passes differ; batch norm in training mode makes an example's
-    output depend on the rest of its batch.
+    output depend on the rest of its batch. At the smallest input the model takes.
     """
+    name, model = named_model
     torch.manual_seed(0)
-    model = models.build(name, num_classes=7).eval()
-    x = torch.randn(4, *model.input_size)
+    x = torch.randn(4, *_small_input_size(model))
     with torch.no_grad():
         y = model(x)
         again = model(x)
         alone = torch.cat([model(x[i : i + 1]) for i in range(len(x))])
-    assert y.shape == (4, 7)
+    assert y.shape == (4, CLASSES)
     assert torch.isfinite(y).all()
     assert torch.equal(y, again), "two eval passes differ: is dropout on?"
     assert torch.allclose(y, alone, atol=1e-5), "an example's output depends on its batch: batch norm in training mode?"
@@ -156,8 +234,13 @@ def test_eval_output_shape_and_determinism(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_parameter_count(name):
-    expected = {**PAPER_PARAMETERS, **DOCUMENTED_PARAMETERS}[name]
-    assert count_parameters(models.build(name)) == expected
+    assert count_parameters(_build_without_weights(name)) == CHECKED_PARAMETERS[name]
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMETERS))
+def test_torchvision_counts_are_torchvision_s(name):
+    """The counts typed above are the ones torchvision publishes with its weights (no download)."""
+    assert torchvision.models.get_model_weights(name).DEFAULT.meta["num_params"] == TORCHVISION_PARAMETERS[name]
 
 
 def _bad_sizes(spec: InputSpec) -> list[tuple[int, int]]:
@@ -168,10 +251,8 @@ def _bad_sizes(spec: InputSpec) -> list[tuple[int, int]]:
     return [(spec.min_size - 1, spec.min_size - 1), (spec.min_size - 1, width)]
 
 
-@pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
-def test_bad_input_raises_clear_value_error(name):
-    model = models.build(name).eval()
+def test_bad_input_raises_clear_value_error(named_model):
+    name, model = named_model
     spec = model.input_spec
     channels, height, width = model.input_size
     with pytest.raises(ValueError, match=rf"^{name} was built for {channels} input channel.*got {channels + 2}"):
@@ -186,15 +267,20 @@ def test_bad_input_raises_clear_value_error(name):
         model([[0.0]])
 
 
-@pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
-def test_sizes_the_contract_allows_work(name):
-    model = models.build(name, num_classes=5).eval()
+def test_sizes_the_contract_allows_work(named_model):
+    """The smallest size computes; a size wider than the model's own gives the right shape.
+
+    The wider one runs on the "meta" device (shapes only): what it checks is that nothing
+    after the adaptive pooling depends on the input size.
+    """
+    name, model = named_model
     spec = model.input_spec
-    sizes = [spec.size] if spec.fixed else [(spec.min_size, spec.min_size), (spec.min_size, spec.size[1] + 3)]
     with torch.no_grad():
-        for size in sizes:
-            assert model(torch.zeros(2, spec.channels, *size)).shape == (2, 5), size
+        assert model(torch.zeros(2, *_small_input_size(model))).shape == (2, CLASSES)
+        if not spec.fixed:
+            with torch.device("meta"):
+                wide = _build_without_weights(name, num_classes=CLASSES).eval()
+                assert wide(torch.zeros(2, spec.channels, spec.min_size, spec.size[1] + 3)).shape == (2, CLASSES)
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -234,14 +320,12 @@ class _StackTracer(torch.fx.Tracer):
     record_stack_traces = True
 
 
-@pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
-def test_every_model_traces_with_fx(name):
+def test_every_model_traces_with_fx(named_model):
+    name, model = named_model
     torch.manual_seed(0)
-    model = models.build(name).eval()
-    x = torch.randn(2, *model.input_size)
+    x = torch.randn(2, *_small_input_size(model))
     traced = [torch.fx.symbolic_trace(model), torch.fx.GraphModule(model, _StackTracer().trace(model))]
-    channels, height, width = model.input_size
+    channels, height, width = x.shape[1:]
     for graph_module in traced:
         with torch.no_grad():
             assert torch.equal(graph_module(x), model(x))
@@ -296,18 +380,20 @@ def _expected_shape(comment: str, symbols: dict[str, int]) -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("name", SWEEP)
-@pytest.mark.usefixtures("with_test_model")
 def test_stage_shapes_equal_the_shape_comments(name):
     """Each line of forward that calls a part of the model carries a shape comment, and it is right.
 
     The model is traced with torch.fx, recording each node's stack; each node is mapped to the
     line of ``forward`` it came from, and the comment is compared with the shape of the last
     node that line produced. Stages, blocks, ``torch.flatten`` and additions all count.
+    The comments state the paper's shapes, so this runs at ``model.input_size``; on the "meta"
+    device (shapes without values), which makes VGG-19 at 224x224 free.
     """
     batch, classes = 3, 7
-    model = models.build(name, num_classes=classes).eval()
+    model = _build_without_weights(name, num_classes=classes).eval()
     graph_module = torch.fx.GraphModule(model, _StackTracer().trace(model))
-    ShapeProp(graph_module).propagate(torch.randn(batch, *model.input_size))
+    with torch.device("meta"):
+        ShapeProp(graph_module).propagate(torch.randn(batch, *model.input_size))
 
     forward_file = os.path.realpath(inspect.getsourcefile(type(model).forward))
     source, first = inspect.getsourcelines(type(model).forward)

@@ -22,7 +22,7 @@ from torch import nn  # noqa: E402
 
 from cnnzoo import analysis, diagrams, models  # noqa: E402
 from cnnzoo.analysis import count_parameters  # noqa: E402
-from cnnzoo.models import vgg  # noqa: E402
+from cnnzoo.models import pretrained, vgg  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -265,3 +265,33 @@ def test_diagram_of_vgg16_draws_every_layer():
         assert text.count("conv 3×3") == 13 and text.count("max pool") == 5 and text.count("fc ") == 3
     finally:
         plt.close(figure)
+
+
+# --------------------------------------------------------------------------- torchvision's published weights
+
+
+def test_published_weights_load_into_a_twin(monkeypatch):
+    """load_torchvision_weights takes a VGG twin; the download is replaced by a state dict in memory."""
+    theirs = _random_twin("vgg11")
+    calls = []
+
+    def fake_download(url, **kwargs):
+        calls.append((url, kwargs))
+        return theirs.state_dict()
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", fake_download)
+    torch.manual_seed(0)
+    ours = models.build("vgg11").eval()
+    assert pretrained.load_torchvision_weights(ours, "vgg11", progress=False) is ours
+    [(url, kwargs)] = calls
+    assert url == torchvision.models.VGG11_Weights.DEFAULT.url and kwargs["weights_only"] is True
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert torch.equal(ours(x), theirs(x))
+
+
+@pytest.mark.parametrize("name", OURS_ONLY)
+def test_columns_without_a_twin_have_no_published_weights(name, monkeypatch):
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", lambda *a, **k: pytest.fail("no download"))
+    with pytest.raises(ValueError, match="has no torchvision twin"):
+        pretrained.load_torchvision_weights(_meta(name), name)
