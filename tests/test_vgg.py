@@ -250,7 +250,7 @@ def test_builders_pass_their_arguments(name):
 
 
 def test_receptive_field_of_vgg16_is_araujo_s():
-    """Araujo, Norris and Sim (Distill 2019), Table 1: VGG-16 conv5_3 196 px; with pool5, 212 px."""
+    """Araujo, Norris and Sim (Distill 2019) publish VGG-16's fields: conv5_3 196 px, pool5 212 px."""
     table = analysis.receptive_field(_vgg16())
     last_conv, pool5 = "features.28", "features.30"
     assert isinstance(_vgg16().features[28], nn.Conv2d) and isinstance(_vgg16().features[30], nn.MaxPool2d)

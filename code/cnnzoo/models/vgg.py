@@ -244,8 +244,9 @@ def _init_weights(module: nn.Module) -> None:
     stall learning due to the instability of gradient in deep nets". It adds that, after
     submission, it found that Glorot and Bengio's (2010) random initialisation trains them
     without pre-training. He et al.'s scheme is Glorot's corrected for the ReLU (a factor 2),
-    and He et al. train 22- and 30-layer VGG-like networks from scratch with it (their
-    Sec. 3); it is also torchvision's, so our twins start from the same distribution.
+    and He et al. train 22- and 30-layer VGG-like networks from scratch with it, where
+    Glorot's stalls at 30 layers (their Sec. 2.2); it is also torchvision's, so our twins
+    start from the same distribution.
     """
     if isinstance(module, nn.Conv2d):
         nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
