@@ -54,6 +54,7 @@ PAPER_PARAMETERS = {
 # torchvision 0.29; test_torchvision_counts_are_torchvision_s checks the numbers typed here).
 # The papers print rounded counts only (VGG: Table 2, in millions), checked in each model's tests.
 TORCHVISION_PARAMETERS = {
+    "alexnet": 61_100_840,
     "vgg11": 132_863_336,
     "vgg11_bn": 132_868_840,
     "vgg13": 133_047_848,
@@ -66,6 +67,8 @@ TORCHVISION_PARAMETERS = {
 # Variants that are not in a paper or torchvision, with the count their docstring promises.
 DOCUMENTED_PARAMETERS = {
     "lenet5": 61_706,
+    "alexnet_2012": 60_965_224,  # alexnet.py; Krizhevsky et al. 2012 print "60 million" (abstract, Sec. 4), checked in test_alexnet.py
+    "zfnet": 62_357_608,  # alexnet.py, Zeiler and Fergus 2014, Figure 3; the paper prints no count
     "vgg11_lrn": 132_863_336,  # vgg.py: column A-LRN, A's count (LRN has no parameters); Table 2: 133 M
     "vgg16_c": 133_638_952,  # vgg.py: column C; Table 2: 134 M
 }

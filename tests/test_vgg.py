@@ -22,7 +22,7 @@ from torch import nn  # noqa: E402
 
 from cnnzoo import analysis, diagrams, models  # noqa: E402
 from cnnzoo.analysis import count_parameters  # noqa: E402
-from cnnzoo.models import pretrained, vgg  # noqa: E402
+from cnnzoo.models import alexnet, pretrained, vgg  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -131,7 +131,7 @@ def test_lrn_is_krizhevsky_s_formula():
     squares = torch.nn.functional.pad(a.pow(2), (0, 0, 0, 0, 2, 2))  # maps i-2 .. i+2, zero beyond the ends
     sums = sum(squares[:, i : i + 9] for i in range(5))
     expected = a / (2 + 1e-4 * sums) ** 0.75
-    assert torch.allclose(vgg.local_response_norm()(a), expected, rtol=1e-5)
+    assert torch.allclose(alexnet.local_response_norm()(a), expected, rtol=1e-5)
 
 
 def test_unknown_column_or_layer_is_refused():

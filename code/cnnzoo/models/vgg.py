@@ -78,6 +78,7 @@ from torch import nn
 
 from . import register
 from ._checks import InputSpec, check_counts, check_images
+from .alexnet import local_response_norm  # A-LRN uses Krizhevsky et al.'s LRN and constants (Sec. 2.1)
 
 __all__ = [
     "VGG",
@@ -86,7 +87,6 @@ __all__ = [
     "COLUMNS",
     "make_features",
     "make_classifier",
-    "local_response_norm",
     "weight_layers",
     "vgg11",
     "vgg11_bn",
@@ -106,17 +106,6 @@ INPUT_SIZE = (224, 224)
 torch.fx.wrap("check_images")
 
 # --------------------------------------------------------------------------- helpers
-
-
-def local_response_norm() -> nn.LocalResponseNorm:
-    """LRN with Krizhevsky et al.'s (2012) constants, which Sec. 2.1 uses "where applicable".
-
-    Their b = a / (k + alpha * sum over n neighbouring maps of a^2)^beta with n = 5, k = 2,
-    alpha = 1e-4, beta = 0.75. ``nn.LocalResponseNorm`` divides its ``alpha`` by n, so it
-    gets n * 1e-4 to compute the same formula.
-    """
-    size = 5
-    return nn.LocalResponseNorm(size=size, alpha=size * 1e-4, beta=0.75, k=2.0)
 
 
 def _conv_layer(layer: str) -> tuple[int, int] | None:
