@@ -25,8 +25,10 @@ book: $(STAMP)
 	$(JB) build . $(JBFLAGS)
 
 # Tests marked slow (they execute a notebook or build a book) run once, in student-check.
+# Two workers, one test file each at a time (module fixtures stay in one process), torch on one
+# thread per worker so that the two do not fight over the two cores.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -m "not slow" -n 2 --dist loadfile tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider chapters
