@@ -238,7 +238,7 @@ def test_draw_keeps_the_chapters_call(traced):
 
 def test_a_model_without_a_shortcut_gets_no_arc_and_one_with_gets_exactly_one():
     plain, residual = Plain(), Residual()
-    plain_graph = graph_from_model(plain, (1, 8, 16, 16))
+    plain_graph = graph_from_model(plain, (1, 8, 16, 16), depth=0)    # every layer: the two convs are a run
     assert [node.kind for node in plain_graph.nodes] == ["input", "conv", "conv"]
     fig = draw_graph(plain_graph, direction="LR")
     assert all(arrow.arrow_patch.get_connectionstyle().rad == 0 for arrow in _arrows(fig).values())
@@ -386,7 +386,8 @@ def test_fractal_join_is_one_mean_of_the_columns(stack):
     figure = graph_from_trace(model_graph, model)
     _assert_drawn_from_the_trace(figure, model_graph)
     join = figure.nodes[-1]
-    assert join.kind == "mean" and join.inputs == ("short", "deep.1", "deeper.3")
+    assert join.kind == "mean" and join.inputs == ("short", "deep", "deeper")   # each column one box
+    assert [node.count for node in figure.nodes if node.kind == "conv"] == [1, 2, 4]
     assert join.shape == model_graph[model_graph.output.inputs[0]].shape
     fig = draw_graph(figure)
     _assert_readable(fig, figure)
@@ -447,6 +448,104 @@ def test_a_sum_not_divided_by_its_terms_stays_a_sum():
 
     figure = graph_from_model(Half(), (1, 8, 8, 8))
     assert figure.nodes[-1].kind == "add" and len(figure.nodes[-1].inputs) == 3
+
+
+# --------------------------------------------------------------------------- runs of identical layers
+
+
+@pytest.fixture(scope="module")
+def traced_vgg():
+    """VGG built and traced on the meta device (no weights, no arithmetic): name -> (model, graph)."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            with torch.device("meta"):
+                model = build(name)
+            cache[name] = model, tracing.trace(model, (1, 3, 224, 224))
+        return cache[name]
+    return get
+
+
+@pytest.mark.parametrize("name, counts", [
+    ("vgg16", [2, 2, 3, 3, 3]),                   # Simonyan & Zisserman, Table 1, column D
+    ("vgg19", [2, 2, 4, 4, 4]),                   # column E
+    ("vgg16_c", [2, 2, 2, 1, 2, 1, 2, 1]),        # column C: each stage's 1×1 conv ends its run
+])
+def test_vgg_collapses_each_stage_to_the_papers_rows(name, counts, traced_vgg):
+    model, model_graph = traced_vgg(name)
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    convs = [node for node in figure.nodes if node.kind == "conv"]
+    assert [node.count for node in convs] == counts
+    for node in convs:    # a run is its layers' nodes only, and shows the last one's output
+        modules = [model_graph[m] for m in node.members if model_graph[m].op == "module"]
+        assert sum(isinstance(m.module, nn.Conv2d) for m in modules) == node.count
+        assert all(m.shape == node.shape for m in modules)
+        assert node.shape == model_graph[node.members[-1]].shape
+    kinds = [node.kind for node in figure.nodes if node.kind in ("conv", "pool")]
+    stages = "".join("p" if kind == "pool" else "c" for kind in kinds)
+    assert stages.split("p")[:5] == ["c" * (1 + name.endswith("_c") * (i >= 2)) for i in range(5)]
+    fcs = [node for node in figure.nodes if node.kind == "fc"]
+    assert [node.count for node in fcs] == [2, 1]     # FC-4096 twice, then FC-1000
+
+
+def test_vgg16_figure_is_a_page_long_and_depth_0_draws_every_layer(traced_vgg):
+    model, model_graph = traced_vgg("vgg16")
+    figure = graph_from_trace(model_graph, model)
+    nodes = {node.name: node for node in figure.nodes}
+    assert nodes["features.24–28"].text == "features.24–28\nconv 3×3, 512 · ReLU ×3\n512@14×14"
+    assert nodes["features.10–14"].members[0] == "features_10"    # 128 -> 256 channels: it joins the run
+    assert nodes["classifier.0–3"].text == "classifier.0–3\nfc 4096 ×2\nReLU · dropout 0.5\n4096"
+    fig = draw_graph(figure, direction=None, title="vgg16")
+    width, height = fig.get_size_inches()
+    assert height > width and height <= 13.5     # 22.2 inches with every layer drawn
+    _assert_readable(fig, figure)
+    assert _png_json_bytes(fig) < OUTPUT_LIMIT
+    every = graph_from_trace(model_graph, model, depth=0)
+    _assert_drawn_from_the_trace(every, model_graph)
+    assert all(node.count == 1 for node in every.nodes)
+    assert sum(node.kind == "conv" for node in every.nodes) == 13 and len(every.nodes) == 23
+
+
+class Chain(nn.Module):
+    """conv 3×3, 8 · ReLU in a row, each padded as given: no padding shrinks the map by 2."""
+
+    def __init__(self, paddings: list[int]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(8, 8, 3, padding=p) for p in paddings)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            x = torch.relu(conv(x))
+        return x
+
+
+class Branch(nn.Module):
+    """Three convolutions in a row, the first one's output also read by the add."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(nn.Conv2d(8, 8, 3, padding=1) for _ in range(3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.convs[0](x)
+        return self.convs[2](self.convs[1](y)) + y
+
+
+@pytest.mark.parametrize("model, counts", [
+    (Chain([1, 1, 1]), [3]),
+    (Chain([1, 1, 0, 0]), [2, 1, 1]),    # a change of shape ends a run, though the label is the same
+    (Chain([0, 1, 1]), [3]),             # the first layer may change the input's shape (as VGG's, the channels)
+    (Branch(), [1, 2]),                  # a box read twice ends a run
+])
+def test_a_run_of_layers_is_a_chain_of_equal_labels_and_shapes(model, counts):
+    model_graph = tracing.trace(model, (1, 8, 16, 16))
+    figure = graph_from_trace(model_graph, model)
+    _assert_drawn_from_the_trace(figure, model_graph)
+    assert [node.count for node in figure.nodes if node.kind == "conv"] == counts
+    assert [node.count for node in graph_from_trace(model_graph, model, depth=0).nodes
+            if node.kind == "conv"] == [1] * sum(counts)
 
 
 def test_every_layer_drawn_is_too_long_and_says_what_to_do(traced):

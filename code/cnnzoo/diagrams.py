@@ -29,7 +29,15 @@ From the traced graph to the boxes:
   GoogLeNet's ``inception3a``) is one box, and a run of consecutive blocks of the same
   class and the same structure is one box with a count ("BasicBlock ×2"). The first block
   of a run may add a child module the others lack (ResNet's ``downsample``, the
-  projection shortcut of a stage's first block), and the box says so.
+  projection shortcut of a stage's first block), and the box says so;
+* a run of identical layers is one box with a count, as Simonyan & Zisserman (2015, Table 1)
+  write VGG's stages as repeated rows: consecutive boxes, each reading only the one before
+  and read only by the next, with the same label (layer kind, kernel, channels, stride, the
+  folded BN/ReLU) and the same output shape ("conv 3×3, 512 · ReLU ×3"). A pooling layer,
+  a change of shape or a branch ends a run. The first layer of a run may change the channel
+  count (VGG's 256 -> 512 at a stage's first convolution): it still joins the run, because
+  its label and output are those of the others, and the paper's table writes it as one more
+  identical row. ``depth=0`` draws every layer.
 
 Each box of the figure lists the traced nodes it stands for (``Node.members``): the
 figure's edges are exactly the traced edges between different boxes, which the tests
@@ -111,7 +119,7 @@ class Node:
         inputs: the names of the nodes that feed this one.
         shape: the output shape, batch dimension first (empty when unknown).
         members: the names of the traced nodes (``cnnzoo.graph.Node.name``) it stands for.
-        count: how many repeated blocks the box stands for (1 for a layer).
+        count: how many repeated blocks (or identical layers) the box stands for (1 for one layer).
     """
 
     name: str
@@ -328,6 +336,8 @@ def _run_name(first: str, last: str) -> str:
     common = 0
     while common < min(len(first), len(last)) and first[common] == last[common]:
         common += 1
+    while common and first[common - 1].isdigit() and last[common:common + 1].isdigit():
+        common -= 1     # features.24, features.28 -> "features.24–28", not "features.24–8"
     return f"{first}–{last[common:]}" if common else f"{first}–{last}"
 
 
@@ -477,12 +487,58 @@ def graph_from_trace(traced: _graph.ModelGraph, model: nn.Module, *, expand: str
             title = f"{node.target} ({node.call})"
         add_box(node.name, _Box(kind, [node.name], node.shape, lines=text.split("\n"), title=title))
 
-    return _assemble(boxes, owner, by_name, model, expand, group_boxes)
+    return _assemble(boxes, owner, by_name, model, expand, group_boxes, layer_runs=depth != 0)
+
+
+RUN_KINDS = ("conv", "fc", "act", "norm", "dropout", "other")   # layers a run may repeat (not pools)
+RUN_LINE = 24    # characters: a run's label, folded layers and count on one line when this short
+
+
+def _same_layer(a: _Box, b: _Box) -> bool:
+    """Whether two layer boxes show the same label and the same output shape."""
+    return (a.kind == b.kind and a.kind in RUN_KINDS and a.count == b.count == 1 and a.shape == b.shape and
+            (a.before, a.lines, a.after, a.scaled) == (b.before, b.lines, b.after, b.scaled))
+
+
+def _collapse_layer_runs(boxes: dict[str, _Box], owner: dict[str, str], by_name: dict) -> None:
+    """Fold each run of identical layers in a chain into its first box, with a count (in place)."""
+    edges_in: dict[str, list[str]] = {}
+    edges_out: dict[str, set[str]] = {box_id: set() for box_id in boxes}
+    for box_id, box in boxes.items():
+        edges_in[box_id] = list(dict.fromkeys(owner[i] for m in box.members for i in by_name[m].inputs
+                                              if i in owner and owner[i] != box_id))
+        for source in edges_in[box_id]:
+            edges_out[source].add(box_id)
+    head_of: dict[str, str] = {}          # a box in a run -> the run's first box
+    for box_id in boxes:
+        if len(edges_in[box_id]) != 1:
+            continue
+        previous = edges_in[box_id][0]
+        head = head_of.get(previous, previous)
+        if edges_out[previous] == {box_id} and _same_layer(boxes[head], boxes[box_id]):
+            head_of[box_id] = head
+    last: dict[str, str] = {}
+    for box_id, head in head_of.items():
+        boxes[head].members += boxes[box_id].members
+        boxes[head].count += 1
+        for member in boxes[box_id].members:
+            owner[member] = head
+        last[head] = box_id
+        del boxes[box_id]
+    for head, final in last.items():
+        box = boxes[head]
+        if box.title and by_name[final].op == "module":
+            box.title = _run_name(box.title, by_name[final].target)
+        line = " · ".join([*box.before, *box.lines, *box.after]) + f" ×{box.count}"
+        if len(box.lines) == 1 and len(line) <= RUN_LINE:
+            box.before, box.lines, box.after = [], [line], []
+        else:
+            box.lines[-1] += f" ×{box.count}"
 
 
 def _assemble(boxes: dict[str, _Box], owner: dict[str, str], by_name: dict, model: nn.Module,
-              expand: str | None, group_boxes: dict[str, str]) -> Graph:
-    """Name the boxes, collapse runs of equal blocks, and order everything for drawing."""
+              expand: str | None, group_boxes: dict[str, str], layer_runs: bool = True) -> Graph:
+    """Name the boxes, collapse runs of equal blocks (and of identical layers), and order them for drawing."""
     block_of_box = {box_id: block for block, box_id in group_boxes.items()}
     edges_in: dict[str, list[str]] = {}
     for box_id, box in boxes.items():
@@ -528,6 +584,8 @@ def _assemble(boxes: dict[str, _Box], owner: dict[str, str], by_name: dict, mode
             owner[member] = head
         box.shape = boxes[current].shape
         del boxes[current]
+    if layer_runs:
+        _collapse_layer_runs(boxes, owner, by_name)
 
     # Names: a box that is exactly one module's nodes is named after it.
     names: dict[str, str] = {}
