@@ -4,8 +4,8 @@ A. Krizhevsky, I. Sutskever and G. E. Hinton, "ImageNet classification with deep
 neural networks", NIPS 2012 (Sections 3.1-3.5, 4.2 and 5). A. Krizhevsky, "One weird trick for
 parallelizing convolutional neural networks", arXiv:1404.5997, 2014 (torchvision's AlexNet).
 M. D. Zeiler and R. Fergus, "Visualizing and understanding convolutional networks", ECCV 2014
-(Sections 2 and 3, Figure 3; "Architecture Selection" in Section 4 for the changes to AlexNet's
-first layers).
+(Sections 2 and 3, Figure 3; Sec. 4.1, "Architecture Selection", for the changes to AlexNet's
+first layers; Tables 2 and 3 for the wider variant).
 
 The idea: LeNet-5's recipe (convolution, pooling, fully connected layers) made wide and deep
 enough for 1.2 million ImageNet photographs: five convolutional layers and three fully connected
@@ -40,17 +40,19 @@ parameters.
 
 ``zfnet`` is Zeiler and Fergus' network (their Figure 3): AlexNet on one GPU (dense connections
 throughout: no groups) with a smaller, denser first layer, chosen by looking at its filters
-("Architecture Selection", Sec. 4): 96 filters of 7x7 with stride 2 instead of 11x11 with stride 4, which left dead
-filters and aliasing, and conv2 with stride 2. Each of layers 1 and 2 is convolution, ReLU, max
-pooling 3x3 with stride 2, then "contrast normalised across feature maps"; layers 3-5 keep
-AlexNet's 384-384-256 maps. Sizes in Figure 3: 224 -> 110 -> 55 -> 26 -> 13 -> 13 -> 13 -> 13
--> 6, and fc6 reads 6x6x256 = 9216 values. 62,357,608 parameters (the paper prints none).
+(Sec. 4.1, "Architecture Selection"): 96 filters of 7x7 with stride 2 instead of 11x11 with
+stride 4, which left dead filters and aliasing, and conv2 with stride 2. Each of layers 1 and 2
+is convolution, ReLU, max pooling 3x3 with stride 2, then "contrast normalized across feature
+maps" (Figure 3's caption); layers 3-5 keep AlexNet's 384-384-256 maps. Sizes in Figure 3:
+224 -> 110 -> 55 -> 26 -> 13 -> 13 -> 13 -> 13 -> 6, and fc6 reads 6x6x256 = 9216 values.
+62,357,608 parameters (the paper prints none).
 ``zfnet(variant="wide")`` has 512-1024-512 maps in layers 3-5: the ZF paper trains it in its
-table of ImageNet error rates (row "(b)", "1 convnet as per Fig. 3 but with layers 3,4,5:
-512,1024,512 maps") and in its table of architecture changes; it is not the network of
-Figure 3. CS231n's lecture slides call this wider network ZFNet ("CONV3,4,5: instead of 384,
-384, 256 filters use 512, 1024, 512", beside "CONV1: change from (11x11 stride 4) to (7x7
-stride 2)"); the 7x7 stride-2 layer is in the ZF paper's Figure 3 and its "Architecture Selection".
+Table 2 of ImageNet 2012 error rates (row "(b)", "1 convnet as per Fig. 3 but with layers 3,4,5:
+512,1024,512 maps") and in its Table 3 of architecture changes ("Adjust layers 3,4,5:
+512,1024,512 maps"); it is not the network of Figure 3. CS231n's lecture slides call this
+wider network ZFNet ("CONV3,4,5: instead of 384, 384, 256 filters use 512, 1024, 512", beside
+"CONV1: change from (11x11 stride 4) to (7x7 stride 2)"); the 7x7 stride-2 layer is in the ZF
+paper's Figure 3 and its Sec. 4.1.
 
 Hyper-parameters in words, with the papers' symbols:
     * response normalisation (Sec. 3.3): b^i = a^i / (k + alpha * sum_j (a^j)^2)^beta, the sum
@@ -339,7 +341,7 @@ class ZFWidths:
 
 
 # Zeiler and Fergus 2014: "figure3" is Figure 3; "wide" is the row "1 convnet as per Fig. 3 but
-# with layers 3,4,5: 512,1024,512 maps - (b)" of their table of ImageNet 2012 error rates.
+# with layers 3,4,5: 512,1024,512 maps - (b)" of their Table 2 (ImageNet 2012 error rates).
 ZF_WIDTHS: dict[str, ZFWidths] = {
     "figure3": ZFWidths(96, 256, 384, 384, 256),  # 62,357,608 parameters
     "wide": ZFWidths(96, 256, 512, 1024, 512),    # 107,627,624 parameters
