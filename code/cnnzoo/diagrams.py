@@ -496,7 +496,7 @@ RUN_LINE = 24    # characters: a run's label, folded layers and count on one lin
 
 def _same_layer(a: _Box, b: _Box) -> bool:
     """Whether two layer boxes show the same label and the same output shape."""
-    return (a.kind == b.kind and a.kind in RUN_KINDS and a.count == b.count == 1 and a.shape == b.shape and
+    return (a.kind == b.kind and a.kind in RUN_KINDS and a.shape == b.shape and
             (a.before, a.lines, a.after, a.scaled) == (b.before, b.lines, b.after, b.scaled))
 
 
