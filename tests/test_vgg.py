@@ -259,7 +259,8 @@ def test_receptive_field_of_vgg16_is_araujo_s():
 
 
 def test_diagram_of_vgg16_draws_every_layer():
-    figure = diagrams.draw(_vgg16(), (1, 3, 224, 224))
+    # depth=0: every layer its own box (by default runs of identical layers collapse, test_diagrams.py)
+    figure = diagrams.draw(_vgg16(), (1, 3, 224, 224), depth=0)
     try:
         text = " ".join(t.get_text() for t in figure.findobj(matplotlib.text.Text))
         assert text.count("conv 3×3") == 13 and text.count("max pool") == 5 and text.count("fc ") == 3
