@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["InputSpec", "check_images", "check_counts"]
+__all__ = ["InputSpec", "check_images", "check_counts", "check_probability"]
 
 
 def _is_positive_int(value: object) -> bool:
@@ -103,3 +103,10 @@ def check_counts(**counts: object) -> None:
     for name, value in counts.items():
         if not _is_positive_int(value):
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+
+def check_probability(**probabilities: float) -> None:
+    """Raise ``ValueError`` unless each argument is a probability in [0, 1), e.g. ``dropout=0.5``."""
+    for name, value in probabilities.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1); got {value!r}")

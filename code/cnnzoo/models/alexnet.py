@@ -107,7 +107,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import register
-from ._checks import InputSpec, check_counts, check_images
+from ._checks import InputSpec, check_counts, check_images, check_probability
 
 __all__ = [
     "AlexNet",
@@ -224,8 +224,7 @@ class AlexNet(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> None:
         super().__init__()
         check_counts(num_classes=num_classes, in_channels=in_channels)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        check_probability(dropout=dropout)
         self.in_channels = in_channels
         # 63x63 is the smallest input whose maps stay non-empty (torchvision's "min_size" too).
         self.input_spec = InputSpec(in_channels, TORCHVISION_INPUT_SIZE, fixed=False, min_size=63)
@@ -280,8 +279,7 @@ class AlexNet2012(nn.Module):
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> None:
         super().__init__()
         check_counts(num_classes=num_classes, in_channels=in_channels)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        check_probability(dropout=dropout)
         self.in_channels = in_channels
         self.input_spec = InputSpec(in_channels, PAPER_INPUT_SIZE, fixed=False, min_size=67)
         self.input_size = self.input_spec.shape
@@ -365,8 +363,7 @@ class ZFNet(nn.Module):
         check_counts(num_classes=num_classes, in_channels=in_channels)
         if variant not in ZF_WIDTHS:
             raise ValueError(f"variant must be one of {sorted(ZF_WIDTHS)}; got {variant!r}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1); got {dropout!r}")
+        check_probability(dropout=dropout)
         widths = ZF_WIDTHS[variant]
         self.variant = variant
         self.in_channels = in_channels
