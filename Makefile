@@ -30,8 +30,9 @@ book: $(STAMP)
 unit: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -m "not slow" -n 2 --dist loadfile tests
 
+# One notebook per worker, two workers; each kernel's torch on one thread.
 nbval: $(STAMP)
-	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider chapters
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider -n 2 --dist loadfile chapters
 
 student: $(STAMP)
 	$(BIN)/python tools/student_edition.py --out _build/student

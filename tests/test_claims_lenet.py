@@ -1,8 +1,8 @@
-"""The claims the chapters make about training, re-run over several seeds with the chapters' recipes.
+"""The LeNet-5 chapter's claims about training, re-run over more seeds with the chapter's recipe.
 
-Each chapter asserts its claims in visible check cells, on the seeds it runs (nbval re-runs
-those); here the same claims are checked on more seeds, so that a claim that holds only by
-luck fails. A test that would only repeat a notebook's own check does not belong here.
+One file per chapter (`test_claims_<chapter>.py`). Each chapter asserts its claims in visible
+check cells, on the seeds it runs (nbval re-runs those); here the same claims are checked on
+more seeds, so that a claim that holds only by luck fails. A test that would only repeat a notebook's own check does not belong here.
 
 Time budget: at most 20 s per chapter on an idle 2-core machine (the per-chapter budget of
 `make test` is written down in the README). LeNet-5 takes about 20 s: two 20-epoch runs of the
@@ -21,8 +21,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnzoo import data, models, training
-
-# ----------------------------------------------------------------------------- LeNet-5
 
 # chapters/lenet.ipynb, section 4: Adam, lr 3e-3, batch 64, a cosine schedule, training digits
 # shifted by up to 2 pixels; 20 epochs for the main run, 5 for the ablation.

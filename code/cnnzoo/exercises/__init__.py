@@ -1,0 +1,27 @@
+"""Self-checks for the exercises: a right answer shows "✓ ...", a wrong one raises.
+
+A check returns a :class:`CheckResult` when the answer is right; in a notebook it shows as
+one line, "✓ Correct: ...". On a wrong answer it raises :class:`CheckFailed`, an
+``AssertionError`` whose message is one readable line, "✗ ...", saying what is wrong and
+never what the right value is. Raising is what makes an autograder (nbgrader, pytest)
+score the cell zero.
+
+The general checks live in ``_core``; each chapter's checks in a module of its own
+(``lenet``, ...), all importable from here: ``from cnnzoo import exercises;
+exercises.check_conv_output_size(...)``.
+"""
+
+from ._core import CheckFailed, CheckResult, check_function, check_model, check_value
+from .lenet import CONV_SETTINGS, check_c3_parameters, check_conv_output_size, check_lenet5_for_28x28
+
+__all__ = [
+    "CheckResult",
+    "CheckFailed",
+    "check_value",
+    "check_function",
+    "check_model",
+    "CONV_SETTINGS",
+    "check_conv_output_size",
+    "check_c3_parameters",
+    "check_lenet5_for_28x28",
+]
