@@ -63,6 +63,12 @@ TORCHVISION_PARAMETERS = {
     "vgg16_bn": 138_365_992,
     "vgg19": 143_667_240,
     "vgg19_bn": 143_678_248,
+    "googlenet": 13_004_888,  # with its auxiliary heads, as torchvision.models.googlenet(weights=None); see TORCHVISION_AUX_PARAMETERS
+}
+# Twins whose published weights' meta["num_params"] leaves out their auxiliary heads (torchvision's
+# googlenet drops them after loading): the parameters of those heads, for test_torchvision_counts_are_torchvision_s.
+TORCHVISION_AUX_PARAMETERS = {
+    "googlenet": 6_379_984,  # aux1 and aux2: 13,004,888 - 6,624,904
 }
 # Variants that are not in a paper or torchvision, with the count their docstring promises.
 DOCUMENTED_PARAMETERS = {
@@ -71,6 +77,8 @@ DOCUMENTED_PARAMETERS = {
     "zfnet": 62_357_608,  # alexnet.py, Zeiler and Fergus 2014, Figure 3; the paper prints no count
     "vgg11_lrn": 132_863_336,  # vgg.py: column A-LRN, A's count (LRN has no parameters); Table 2: 133 M
     "vgg16_c": 133_638_952,  # vgg.py: column C; Table 2: 134 M
+    "googlenet_2014": 13_378_280,  # googlenet.py, with both auxiliary heads; Table 1's params column checked row by row in test_googlenet.py
+    "nin": 966_986,  # nin.py, CIFAR-10 with 10 classes; Lin et al. 2014 print no count
 }
 CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 
@@ -242,8 +250,14 @@ def test_parameter_count(name):
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_PARAMETERS))
 def test_torchvision_counts_are_torchvision_s(name):
-    """The counts typed above are the ones torchvision publishes with its weights (no download)."""
-    assert torchvision.models.get_model_weights(name).DEFAULT.meta["num_params"] == TORCHVISION_PARAMETERS[name]
+    """The counts typed above are the ones torchvision publishes with its weights (no download),
+    plus the auxiliary heads its published count leaves out; and its model built without weights has them."""
+    published = torchvision.models.get_model_weights(name).DEFAULT.meta["num_params"]
+    assert published + TORCHVISION_AUX_PARAMETERS.get(name, 0) == TORCHVISION_PARAMETERS[name]
+    if name in TORCHVISION_AUX_PARAMETERS:
+        with torch.device("meta"):
+            theirs = torchvision.models.get_model(name, weights=None, init_weights=False)
+        assert count_parameters(theirs) == TORCHVISION_PARAMETERS[name]
 
 
 def _bad_sizes(spec: InputSpec) -> list[tuple[int, int]]:
@@ -394,18 +408,24 @@ def test_stage_shapes_equal_the_shape_comments(name):
     """
     batch, classes = 3, 7
     model = _build_without_weights(name, num_classes=classes).eval()
-    graph_module = torch.fx.GraphModule(model, _StackTracer().trace(model))
-    with torch.device("meta"):
-        ShapeProp(graph_module).propagate(torch.randn(batch, *model.input_size))
-
     forward_file = os.path.realpath(inspect.getsourcefile(type(model).forward))
     source, first = inspect.getsourcelines(type(model).forward)
     forward_lines = range(first, first + len(source))
     last_shape: dict[int, tuple[int, ...]] = {}
-    for node in graph_module.graph.nodes:
-        line = _forward_line(node, forward_file, forward_lines)
-        if line is not None and "tensor_meta" in node.meta:
-            last_shape[line] = tuple(node.meta["tensor_meta"].shape)
+    # Eval mode first; then training mode, for the lines that run only there (GoogLeNet's
+    # auxiliary heads). A line that runs in both keeps its eval-mode shape.
+    for training in (False, True):
+        model.train(training)
+        graph_module = torch.fx.GraphModule(model, _StackTracer().trace(model))
+        with torch.device("meta"):
+            ShapeProp(graph_module).propagate(torch.randn(batch, *model.input_size))
+        for node in graph_module.graph.nodes:
+            line = _forward_line(node, forward_file, forward_lines)
+            if line is not None and "tensor_meta" in node.meta and (training is False or line not in eval_lines):
+                last_shape[line] = tuple(node.meta["tensor_meta"].shape)
+        if not training:
+            eval_lines = set(last_shape)
+    model.eval()
 
     statements = _forward_statements(model)
     stages = [s for s in statements if s["calls"]]
