@@ -133,3 +133,53 @@ def test_loading_is_strict(tmp_path, no_network):
     torch.save(state, tmp_path / ALEXNET_FILE)
     with pytest.raises(RuntimeError, match="Missing key.*classifier.6.bias"):
         pretrained.load_torchvision_weights(models.build("alexnet"), "alexnet", model_dir=tmp_path, progress=False)
+
+
+# --------------------------------------------------------------------------- googlenet: auxiliary heads and transform_input
+
+GOOGLENET_FILE = os.path.basename(urlparse(torchvision.models.GoogLeNet_Weights.IMAGENET1K_V1.url).path)
+
+
+@pytest.fixture(scope="module")
+def googlenet_file_state():
+    """A state dict laid out as torchvision's published googlenet file: auxiliary heads included."""
+    torch.manual_seed(0)
+    theirs = torchvision.models.googlenet(weights=None, aux_logits=True, transform_input=True, init_weights=True).eval()
+    return theirs, theirs.state_dict()
+
+
+@pytest.mark.parametrize("aux_logits", [True, False])
+def test_googlenet_weights_load_with_or_without_the_auxiliary_heads(aux_logits, googlenet_file_state, tmp_path, no_network):
+    theirs, state = googlenet_file_state
+    assert any(key.startswith("aux1.") for key in state)
+    torch.save(state, tmp_path / GOOGLENET_FILE)
+    ours = models.build("googlenet", transform_input=True, aux_logits=aux_logits).eval()
+    pretrained.load_torchvision_weights(ours, "googlenet", model_dir=tmp_path, progress=False)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(ours(x), theirs(x))
+    if aux_logits:
+        assert torch.equal(ours.aux2.fc2.weight, state["aux2.fc2.weight"])
+    assert no_network == []
+
+
+def test_googlenet_needs_transform_input_and_its_class_count(tmp_path, no_network):
+    with pytest.raises(ValueError, match=r"transform_input=True.*models.build\('googlenet', transform_input=True\)"):
+        pretrained.load_torchvision_weights(models.build("googlenet"), "googlenet", model_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"6,624,904 parameters"):
+        pretrained.load_torchvision_weights(
+            models.build("googlenet", num_classes=10, transform_input=True), "googlenet", model_dir=tmp_path)
+    with pytest.raises(ValueError, match="'googlenet_2014' has no torchvision twin"):
+        pretrained.load_torchvision_weights(models.build("googlenet_2014"), "googlenet_2014")
+    assert no_network == []
+
+
+def test_googlenet_with_heads_is_strict_about_the_heads(googlenet_file_state, tmp_path, no_network):
+    _, state = googlenet_file_state
+    torch.save({key: value for key, value in state.items() if not key.startswith("aux")}, tmp_path / GOOGLENET_FILE)
+    with pytest.raises(RuntimeError, match="Missing key.*aux1"):
+        pretrained.load_torchvision_weights(
+            models.build("googlenet", transform_input=True), "googlenet", model_dir=tmp_path, progress=False)
+    # without heads, a file without them loads
+    pretrained.load_torchvision_weights(
+        models.build("googlenet", transform_input=True, aux_logits=False), "googlenet", model_dir=tmp_path, progress=False)

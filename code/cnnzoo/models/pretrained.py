@@ -1,8 +1,8 @@
 """torchvision's published ImageNet weights, loaded into the book's twin models (full mode).
 
 A model of the book is a *twin* of a torchvision model when it is registered under a name that
-torchvision's classification models also have (``alexnet`` now; ``vgg16``, ``resnet50``, ... as
-their chapters arrive): its parameters have exactly torchvision's names, shapes and order, so
+torchvision's classification models also have (``alexnet``, ``vgg16``, ``googlenet`` now;
+``resnet50``, ... as their chapters arrive): its parameters have exactly torchvision's names, shapes and order, so
 torchvision's state dict loads into it unchanged, and its outputs then equal torchvision's.
 
     >>> from cnnzoo import models
@@ -15,6 +15,13 @@ Their file is unpickled with ``weights_only=True``: tensors and plain containers
 arbitrary objects. Images must be prepared as torchvision prepared them in training: resized,
 centre-cropped and normalised by ImageNet's mean and standard deviation, which
 ``torchvision.models.get_model_weights(name).DEFAULT.transforms()`` does.
+
+GoogLeNet: torchvision's file holds the auxiliary heads too, untrained ("auxiliary heads in the
+pretrained googlenet model are NOT pretrained", torchvision warns), and its published count
+(6,624,904) leaves them out. ``models.build("googlenet", transform_input=True)`` (heads included)
+loads every tensor of the file; ``aux_logits=False`` loads all but the heads'. The weights
+were trained on images scaled to [-1, 1], which ``transform_input=True`` makes from
+ImageNet-normalised ones, so the loader refuses a googlenet built without it.
 """
 
 from __future__ import annotations
@@ -31,6 +38,13 @@ from torch import nn
 __all__ = ["WeightsUnavailableError", "load_torchvision_weights", "torchvision_weights", "DOWNLOAD_TIMEOUT_S"]
 
 DOWNLOAD_TIMEOUT_S = 30.0  # seconds a download may wait on the network before it fails
+
+
+# Parameters of a published file that a twin may lack, by their names' prefix: torchvision's
+# googlenet file holds its auxiliary heads, which its published count and its builder leave out.
+_OPTIONAL_PREFIXES: dict[str, tuple[str, ...]] = {"googlenet": ("aux1.", "aux2.")}
+# Constructor settings that the published weights need, checked on the model before downloading.
+_REQUIRED_SETTINGS: dict[str, dict[str, object]] = {"googlenet": {"transform_input": True}}
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -93,20 +107,28 @@ def load_torchvision_weights(
 
     Raises:
         ValueError: ``name`` has no torchvision twin, or ``model`` is not built to take its weights
-            (checked before anything is downloaded).
+            (its parameter count, or a setting the weights need such as googlenet's
+            ``transform_input=True``; checked before anything is downloaded).
         WeightsUnavailableError: the file is not in ``model_dir`` and could not be downloaded.
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be an nn.Module (e.g. models.build({name!r})); got {type(model).__name__}")
     entry = torchvision_weights(name, weights)
     expected = entry.meta["num_params"]
-    have = sum(p.numel() for p in model.parameters())
+    optional = _OPTIONAL_PREFIXES.get(name, ())
+    have = sum(p.numel() for key, p in model.named_parameters() if not (optional and key.startswith(optional)))
     if have != expected:
         raise ValueError(
             f"torchvision's {name} weights ({entry}) hold {expected:,} parameters; the model has {have:,}. "
             f"Build it as models.build({name!r}) with num_classes={len(entry.meta['categories'])} and "
             "in_channels=3."
         )
+    for setting, value in _REQUIRED_SETTINGS.get(name, {}).items():
+        if getattr(model, setting, None) != value:
+            raise ValueError(
+                f"torchvision's {name} weights ({entry}) were trained with {setting}={value!r}; the model has "
+                f"{setting}={getattr(model, setting, None)!r}. Build it as models.build({name!r}, {setting}={value!r})."
+            )
     folder = Path(model_dir) if model_dir is not None else Path(torch.hub.get_dir()) / "checkpoints"
     file = folder / os.path.basename(urlparse(entry.url).path)
     previous_timeout = socket.getdefaulttimeout()
@@ -124,5 +146,8 @@ def load_torchvision_weights(
         ) from error
     finally:
         socket.setdefaulttimeout(previous_timeout)
+    if optional:  # the twin built without them: leave the file's optional parameters out
+        ours = model.state_dict()
+        state = {key: value for key, value in state.items() if key in ours or not key.startswith(optional)}
     model.load_state_dict(state, strict=True)
     return model
