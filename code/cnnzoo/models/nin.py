@@ -132,8 +132,8 @@ class NiN(nn.Module):
         check_counts(num_classes=num_classes, in_channels=in_channels)
         check_probability(dropout=dropout)
         self.in_channels = in_channels
-        # 6x6 is the smallest input the two poolings leave a map: 6 -> 3 -> 1.
-        self.input_spec = InputSpec(in_channels, INPUT_SIZE, fixed=False, min_size=6)
+        # 4x4 is the smallest input the two poolings (rounding up) leave a map: 4 -> 2 -> 1.
+        self.input_spec = InputSpec(in_channels, INPUT_SIZE, fixed=False, min_size=4)
         self.input_size = self.input_spec.shape
         first, second, third = MLPCONV_LAYERS
         pool = {"kernel_size": 3, "stride": 2, "ceil_mode": True}  # Deviation: ceil, as cuda-convnet
