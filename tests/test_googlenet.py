@@ -98,6 +98,22 @@ def test_output_sizes_are_table_1s():
         assert shape == expected, row.type
 
 
+def test_patch_sizes_and_strides_are_table_1s(paper_net):
+    """"7x7/2": kernel 7, stride 2. The avg pool row ("7x7/1") is an adaptive global pooling (a deviation)."""
+    checked = 0
+    for row in zoo.TABLE_1:
+        if row.patch is None or row.layers == ("avgpool",):
+            continue
+        layer = getattr(paper_net, row.layers[-1])
+        layer = getattr(layer, "conv", layer)
+        kernel, stride = row.patch.split("/")
+        assert tuple(map(int, kernel.split("x"))) == tuple(torch.nn.modules.utils._pair(layer.kernel_size)), row.type
+        assert (int(stride),) * 2 == tuple(torch.nn.modules.utils._pair(layer.stride)), row.type
+        checked += 1
+    assert checked == 6  # two convolutions, four max poolings
+    assert isinstance(paper_net.avgpool, nn.AdaptiveAvgPool2d) and paper_net.avgpool.output_size == 1
+
+
 def test_parameters_against_table_1s_params_column(paper_net):
     agree, disagree = set(), set()
     for key, row in TABLE_ROWS.items():
@@ -173,7 +189,9 @@ def test_training_mode_returns_main_and_both_auxiliary_outputs(paper_net):
     assert isinstance(single, torch.Tensor) and single.shape == (2, 5)
 
 
-def test_paper_network_uses_lrn_true_5x5_and_no_batch_norm(paper_net):
+def test_paper_network_uses_lrn_true_5x5_and_no_batch_norm(paper_net, paper_table):
+    names = [row.name for row in paper_table.layers]
+    assert names[:8] == ["conv1", "maxpool1", "norm1", "conv2", "conv3", "norm2", "maxpool2", "inception3a"]  # Figure 3
     assert isinstance(paper_net.norm1, nn.LocalResponseNorm) and isinstance(paper_net.norm2, nn.LocalResponseNorm)
     assert not any(isinstance(m, nn.BatchNorm2d) for m in paper_net.modules())
     for name in zoo.INCEPTION_SPECS:
