@@ -382,6 +382,8 @@ def test_receptive_field_of_the_paper_network(paper_net):
     # the widest path of (3a) is its 5x5 branch: 5 - 1 = 4 more steps of jump 8 than its input.
     assert table["inception3a.branch3.1.conv"].size == table["maxpool2"].size + 4 * 8
     assert table["avgpool"].size == "global"
+    twin = analysis.receptive_field(models.build("googlenet").eval())  # its "5x5" branch is 3x3: 2 steps
+    assert twin["inception3a.branch3.1.conv"].size == twin["maxpool2"].size + 2 * 8
 
 
 def test_graph_trace_in_training_mode_runs_the_heads(paper_net):

@@ -400,7 +400,8 @@ class InceptionAux(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.paper_pooling:
             x = F.avg_pool2d(x, kernel_size=5, stride=3)  # (N, C, 4, 4) from 14x14
-        x = F.adaptive_avg_pool2d(x, (4, 4))  # (N, C, 4, 4); Deviation (torchvision): its only pooling
+        # After the paper's pooling: the identity at 224x224. Deviation (torchvision): its only pooling.
+        x = F.adaptive_avg_pool2d(x, (4, 4))  # (N, C, 4, 4)
         x = self.conv(x)                      # (N, 128, 4, 4)
         x = torch.flatten(x, 1)               # (N, 2048)
         x = F.relu(self.fc1(x))               # (N, 1024)
@@ -413,6 +414,9 @@ class InceptionAux(nn.Module):
 
 class GoogLeNet2014(nn.Module):
     """GoogLeNet as in Table 1 and Sec. 5 of the paper (see the module docstring).
+
+    In training mode ``forward`` returns ``(main, aux1, aux2)``, the scores of the main
+    classifier and of the auxiliary ones on (4a) and (4d); in eval mode the main scores only.
 
     Args:
         num_classes: the number of output scores (1000 ImageNet classes).
@@ -491,6 +495,10 @@ class GoogLeNet2014(nn.Module):
 
 class GoogLeNet(nn.Module):
     """torchvision's GoogLeNet, parameter for parameter (the twin; see the module docstring).
+
+    In training mode with ``aux_logits=True``, ``forward`` returns the plain tuple
+    ``(main, aux1, aux2)`` (torchvision: ``GoogLeNetOutputs(logits, aux_logits2, aux_logits1)``);
+    otherwise the main scores only.
 
     Args:
         num_classes: the number of output scores.
