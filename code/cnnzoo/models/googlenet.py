@@ -182,6 +182,12 @@ def _inception(name: str, output: tuple[int, int, int], widths: tuple[int, ...],
 # Szegedy et al. (2015), Table 1, "GoogLeNet incarnation of the Inception architecture", row by
 # row: type, patch size/stride, output size (H, W, depth), depth, then for the inception rows
 # #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj; params and ops as printed.
+# Provenance: the widths agree with torchvision's googlenet.py and with independent ports found
+# by the search; the abstract's "22 layers deep" and the introduction's "12x fewer parameters"
+# were read in copies of the paper. The params and ops strings and Sec. 1's 1.5 billion
+# multiply-adds could not be read in a copy of the paper during this session (the search
+# returned only its first pages): they are typed from the paper and must be checked against
+# the PDF once; the tests below pin where they agree with our layers and where they do not.
 # The second convolution row prints "#3x3 reduce" 64 and "#3x3" 192: a 1x1 convolution to 64
 # maps and a 3x3 one to 192 (our conv2 and conv3).
 # Reading the params column: its K is 1024, not 1000. The linear layer's 1024 x 1000 weights
