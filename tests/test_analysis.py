@@ -76,7 +76,7 @@ def test_multiply_adds_by_hand(paper_table):
 def test_total_multiply_adds_equal_flop_counter_mode(name):
     # On PyTorch's "meta" device: shapes without values, so VGG at 224x224 costs nothing.
     with torch.device("meta"):
-        model = models.build(name)
+        model = models.build(name).eval()  # training mode would run auxiliary heads; count_macs counts eval mode
     size = (2, *model.input_size)
     with FlopCounterMode(display=False) as counter:
         model(torch.zeros(size, device="meta"))
