@@ -23,9 +23,12 @@ def _zfnet_layer1() -> tuple[int, int]:
     """The output width and the parameters of ZFNet's conv1 on a 224x224 image, from the model."""
     from ..models import build
 
-    conv1 = build("zfnet").conv1
+    with torch.device("meta"):  # the layer's settings without allocating the network's 62 million weights
+        layer = build("zfnet").conv1
+    conv1 = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, stride=layer.stride,
+                      padding=layer.padding, bias=layer.bias is not None)
     with torch.no_grad():
-        width = conv1(torch.zeros(1, 3, 224, 224)).shape[-1]
+        width = conv1(torch.zeros(1, layer.in_channels, 224, 224)).shape[-1]
     return width, sum(p.numel() for p in conv1.parameters())
 
 
