@@ -624,3 +624,24 @@ def test_bad_direction_raises():
         draw_graph(graph, direction="RL")
     with pytest.raises(ValueError, match="direction"):
         draw(Plain(), (1, 8, 4, 4), direction="lr")
+
+
+class _ConvReLU(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.conv(x))
+
+
+def test_a_box_that_starts_with_a_folded_prefix_is_named_after_its_layer():
+    # GoogLeNet 2014: conv3 (a conv-ReLU module) -> norm2 (LRN, another scope) -> maxpool2. The LRN
+    # cannot join conv3's box, so it prefixes the pooling's box, which keeps the pooling's name.
+    model = nn.Sequential()
+    model.add_module("conv3", _ConvReLU())
+    model.add_module("norm2", nn.LocalResponseNorm(5))
+    model.add_module("maxpool2", nn.MaxPool2d(2))
+    nodes = {node.name: node for node in graph_from_model(model, (1, 3, 8, 8)).nodes}
+    assert nodes["maxpool2"].text.split("\n")[:3] == ["maxpool2", "LRN", "max pool 2×2, /2"]

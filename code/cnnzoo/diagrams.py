@@ -481,10 +481,9 @@ def graph_from_trace(traced: _graph.ModelGraph, model: nn.Module, *, expand: str
             box = join(node, single)
             box.kind, box.shape, box.prefix_only = kind, node.shape, False
             box.lines = text.split("\n")
+            box.title = _module_title(node)  # the layer's name, not the prefix's
             continue
-        title = node.target if node.op == "module" else ""
-        if node.op == "module" and node.call > 1:
-            title = f"{node.target} ({node.call})"
+        title = _module_title(node) if node.op == "module" else ""
         add_box(node.name, _Box(kind, [node.name], node.shape, lines=text.split("\n"), title=title))
 
     return _assemble(boxes, owner, by_name, model, expand, group_boxes, layer_runs=depth != 0)
@@ -785,6 +784,11 @@ def _skip_rad(start: tuple[float, float], end: tuple[float, float], direction: s
         if not _hits(_arc_points(start, end, rad), boxes):
             break
     return rad
+
+
+def _module_title(node: _graph.Node) -> str:
+    """A module box's name line: its path, with the call number from the second call on."""
+    return node.target if node.call == 1 else f"{node.target} ({node.call})"
 
 
 def draw_graph(graph: Graph, *, direction: str | None = "LR", title: str | None = None, ax=None) -> Figure:
