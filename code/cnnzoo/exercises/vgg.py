@@ -40,7 +40,7 @@ MEMORY_CASES = [
 ]
 
 #: (channels, n): stacks of n 3x3 convolutions against one convolution of the same field.
-STACK_CASES = [(64, 2), (64, 3), (512, 3), (10, 1), (3, 4)]
+STACK_CASES = [(64, 2), (128, 3), (512, 3), (10, 1), (3, 4)]
 
 
 def _receptive_field(n: int, kernel: int) -> int:
