@@ -4,8 +4,8 @@ chapters/alexnet.ipynb, section 4, tests the paper's Figure 1 claim (ReLU reache
 error six times faster than tanh) at small scale and finds the opposite: with the same start and
 the same recipe, the tanh network fits the training subset first. Its check cell asserts this on
 seeds 0, 1 and 2; here the same claims are checked on seeds 3 and 4, so that a result that holds
-only by luck fails. The experiment's code is the notebook's, repeated here (a chapter's cells
-cannot be imported).
+only by luck fails. The network and the training loop are the notebook's, from
+`cnnzoo.experiments`.
 
 Time budget: at most 20 s per chapter on an idle 2-core machine. Four 20-epoch runs on 512
 images take about 10 s on one thread.
@@ -20,21 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnzoo import data, training
+from cnnzoo import data, experiments, training
 
 # chapters/alexnet.ipynb, section 4: the first 512 colour-digit training images (seed 0), 20 epochs,
 # SGD with momentum 0.9, learning rate 0.05, batches of 32; thresholds 50% and 25% training error.
 N_SUBSET, EPOCHS, LR, BATCH_SIZE = 512, 20, 0.05, 32
 SEEDS = (3, 4)  # the notebook checks seeds 0, 1, 2
 
-
-def four_layer_cnn(activation: str, width: int = 8, num_classes: int = 10) -> nn.Sequential:
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh}[activation]
-    layers, channels = [], 3
-    for out in (width, 2 * width, 4 * width, 4 * width):
-        layers += [nn.Conv2d(channels, out, kernel_size=3, padding=1), act(), nn.MaxPool2d(2)]
-        channels = out
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 2 * 2, num_classes))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,54 +37,34 @@ def subset() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @functools.lru_cache(maxsize=None)
-def training_errors(activation: str, seed: int) -> tuple[float, ...]:
+def error_curve(activation: str, seed: int) -> tuple[float, ...]:
     """The notebook's ``train``: each epoch's training error, over the batches as seen."""
     images, labels = subset()
     training.seed_everything(seed)
-    net = four_layer_cnn(activation)
-    optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=0.9)
-    order = torch.Generator().manual_seed(seed)
-    errors = []
-    for _ in range(EPOCHS):
-        wrong = 0
-        for batch in torch.randperm(len(images), generator=order).split(BATCH_SIZE):
-            scores = net(images[batch])
-            loss = F.cross_entropy(scores, labels[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            wrong += (scores.argmax(dim=1) != labels[batch]).sum().item()
-        errors.append(wrong / len(images))
-    return tuple(errors)
+    net = experiments.four_layer_cnn(activation)
+    return tuple(experiments.training_errors(net, images, labels, epochs=EPOCHS, lr=LR, batch_size=BATCH_SIZE,
+                                             seed=seed))
 
 
 def epochs_to_reach(errors: tuple[float, ...], threshold: float) -> int:
     """The first epoch (from 1) at or below ``threshold``; EPOCHS + 1 if none is."""
-    return next((epoch for epoch, error in enumerate(errors, start=1) if error <= threshold), EPOCHS + 1)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    return experiments.epochs_to_reach(errors, threshold) or EPOCHS + 1
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tanh_reaches_25_percent_training_error_within_the_epochs(seed):
-    assert epochs_to_reach(training_errors("tanh", seed), 0.25) <= EPOCHS
+    assert epochs_to_reach(error_curve("tanh", seed), 0.25) <= EPOCHS
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tanh_reaches_25_percent_before_relu(seed):
-    assert epochs_to_reach(training_errors("tanh", seed), 0.25) < epochs_to_reach(training_errors("relu", seed), 0.25)
+    assert epochs_to_reach(error_curve("tanh", seed), 0.25) < epochs_to_reach(error_curve("relu", seed), 0.25)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_tanh_reaches_50_percent_before_relu(seed):
     # The notebook's time ratio tanh / ReLU at 50% is below 1 on every seed.
-    assert epochs_to_reach(training_errors("tanh", seed), 0.50) < epochs_to_reach(training_errors("relu", seed), 0.50)
+    assert epochs_to_reach(error_curve("tanh", seed), 0.50) < epochs_to_reach(error_curve("relu", seed), 0.50)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -101,7 +74,7 @@ def test_relu_activations_and_first_gradient_start_smaller_and_tanh_unsaturated(
     stats = {}
     for activation in ("relu", "tanh"):
         training.seed_everything(seed)
-        net = four_layer_cnn(activation)
+        net = experiments.four_layer_cnn(activation)
         x, spreads, saturated = images[:256], [], []
         for layer in net:
             x = layer(x)
