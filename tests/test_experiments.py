@@ -100,3 +100,69 @@ def test_narrow_vgg_is_a_column_s_first_stages_divided():
     assert plain(torch.zeros(2, 3, 16, 16)).shape == (2, 10)
     with pytest.raises(ValueError, match="column"):
         experiments.narrow_column("F")
+
+
+# --------------------------------------------------------------------------- GoogLeNet chapter
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_small_inception_shapes_and_outputs(batch_norm):
+    torch.manual_seed(0)
+    with_aux = experiments.small_inception(aux=True, batch_norm=batch_norm)
+    x = torch.randn(4, 3, 32, 32)
+    main, aux = with_aux.train()(x)
+    assert main.shape == aux.shape == (4, 10)
+    assert with_aux.eval()(x).shape == (4, 10)  # the head runs in training only
+    no_aux = experiments.small_inception(aux=False, batch_norm=batch_norm)
+    assert no_aux.train()(x).shape == (4, 10)
+    assert bool(kinds(with_aux, nn.BatchNorm2d)) == batch_norm
+    # 1 stem convolution and 6 modules of 6 convolutions; the head's 1x1 convolution
+    assert len(kinds(no_aux, nn.Conv2d)) == 1 + 6 * 6
+    assert len(kinds(with_aux, nn.Conv2d)) == 1 + 6 * 6 + 1
+    spec = experiments.SMALL_INCEPTION_SPECS[0]
+    assert no_aux.late[-1].out_channels == spec.out_channels == 32
+
+
+def test_small_inception_same_seed_same_trunk_with_or_without_aux():
+    # The head is built last, so the same seed gives both variants the same trunk weights.
+    torch.manual_seed(0)
+    plain = experiments.small_inception(aux=False, batch_norm=False).state_dict()
+    torch.manual_seed(0)
+    headed = experiments.small_inception(aux=True, batch_norm=False).state_dict()
+    assert all(torch.equal(plain[key], headed[key]) for key in plain)
+
+
+def test_small_inception_rejects_non_bool_flags():
+    with pytest.raises(ValueError, match="aux must be True or False"):
+        experiments.small_inception(aux=1, batch_norm=False)
+    with pytest.raises(ValueError, match="batch_norm must be True or False"):
+        experiments.small_inception(aux=True, batch_norm="yes")
+
+
+def test_gradient_norms_match_autograd_on_each_loss():
+    torch.manual_seed(0)
+    net = experiments.small_inception(aux=True, batch_norm=False)
+    x, y = torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,))
+    norms = experiments.gradient_norms(net, x, y, aux_weight=0.3)
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)][:-1]  # the head's comes last
+    assert len(norms["main"]) == len(norms["aux"]) == len(convs) == 37
+    main, aux = net.train()(x)
+    stem = convs[0].weight
+    (g_main,) = torch.autograd.grad(torch.nn.functional.cross_entropy(main, y), stem, retain_graph=True)
+    (g_aux,) = torch.autograd.grad(torch.nn.functional.cross_entropy(aux, y), stem)
+    assert norms["main"][0] == pytest.approx(g_main.norm().item(), rel=1e-5)
+    assert norms["aux"][0] == pytest.approx(0.3 * g_aux.norm().item(), rel=1e-5)
+    # the head sits after the second module (13 convolutions in): no auxiliary gradient beyond
+    assert all(n > 0 for n in norms["aux"][:1]) and all(n == 0.0 for n in norms["aux"][13:])
+    assert sum(n > 0 for n in norms["aux"][:13]) >= 10
+    # no weight changed
+    assert torch.equal(stem, convs[0].weight) and stem.grad is None
+
+
+def test_gradient_norms_without_head_and_bad_net():
+    torch.manual_seed(0)
+    net = experiments.small_inception(aux=False, batch_norm=True)
+    norms = experiments.gradient_norms(net, torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,)))
+    assert set(norms) == {"main"} and len(norms["main"]) == 37
+    with pytest.raises(ValueError, match="SmallInception"):
+        experiments.gradient_norms(nn.Linear(2, 2), torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))

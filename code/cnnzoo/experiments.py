@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import vgg
+from .models import googlenet, vgg
 
 __all__ = [
     "four_layer_cnn",
@@ -24,6 +24,10 @@ __all__ = [
     "kernel_net",
     "narrow_column",
     "narrow_vgg",
+    "SMALL_INCEPTION_SPECS",
+    "SmallInception",
+    "small_inception",
+    "gradient_norms",
 ]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -174,3 +178,108 @@ def narrow_vgg(batch_norm: bool, num_classes: int = 10, column: str = "D", divid
     features = vgg.make_features(layers, in_channels=3, batch_norm=batch_norm)
     channels = [m.out_channels for m in features if isinstance(m, nn.Conv2d)][-1]
     return nn.Sequential(features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes))
+
+
+# --------------------------------------------------------------------------- GoogLeNet chapter
+
+#: The small network's modules: GoogLeNet's pattern at a sixteenth of (3a)'s widths, every module
+#: 32 maps deep (ch1x1, ch3x3_reduce, ch3x3, ch5x5_reduce, ch5x5, pool_proj).
+SMALL_INCEPTION_SPECS = (googlenet.InceptionSpec(8, 8, 12, 2, 4, 8),) * 6
+
+
+class SmallInception(nn.Module):
+    """The GoogLeNet chapter's small Inception network for 3×32×32 images.
+
+    A stem (one 3×3 convolution to 16 maps, 2×2 max pooling: 32 → 16), two Inception modules,
+    2×2 max pooling (16 → 8), four more modules, global average pooling and a linear layer:
+    13 convolutions on the longest path. With ``aux=True`` an auxiliary classifier sits on the
+    second module's output, as the paper's first one sits on (4a): average pooling to 4×4, a
+    1×1 convolution to 16 maps, a fully connected layer of 64 units with ReLU, a linear layer
+    (no dropout, so that a gradient is a function of the weights alone). In training mode
+    ``forward`` then returns ``(main, aux)``; in eval mode, or with ``aux=False``, ``main`` only.
+    Every convolution is ``ConvReLU`` (bias, ReLU; the paper's) or, with ``batch_norm=True``,
+    ``BasicConv2d`` (no bias, batch norm, ReLU); PyTorch's default initialisation throughout.
+    The auxiliary head is built last, so one seed gives the same trunk with or without it.
+
+    Args:
+        aux: build the auxiliary classifier.
+        batch_norm: batch normalisation after every convolution.
+        num_classes: the number of outputs.
+    """
+
+    def __init__(self, aux: bool, batch_norm: bool, num_classes: int = 10) -> None:
+        super().__init__()
+        for flag, value in (("aux", aux), ("batch_norm", batch_norm)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{flag} must be True or False; got {value!r}")
+        conv = googlenet.BasicConv2d if batch_norm else googlenet.ConvReLU
+        self.stem = nn.Sequential(conv(3, 16, kernel_size=3, padding=1), nn.MaxPool2d(2))
+        blocks: list[nn.Module] = []
+        channels = 16
+        for k, spec in enumerate(SMALL_INCEPTION_SPECS):
+            if k == 2:
+                blocks.append(nn.MaxPool2d(2))
+            blocks.append(googlenet.Inception(channels, spec, conv=conv))
+            channels = spec.out_channels
+        self.early = nn.Sequential(*blocks[:2])  # the first two modules, 16x16
+        self.late = nn.Sequential(*blocks[2:])   # pooling and four modules, 8x8
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, num_classes))
+        # Built last: the same seed gives the same trunk and main head with or without it.
+        if aux:
+            early_channels = SMALL_INCEPTION_SPECS[1].out_channels
+            self.aux = nn.Sequential(
+                nn.AdaptiveAvgPool2d(4), conv(early_channels, 16, kernel_size=1), nn.Flatten(),
+                nn.Linear(16 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, num_classes),
+            )
+        else:
+            self.aux = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        x = self.stem(x)                  # (N, 16, 16, 16)
+        x = self.early(x)                 # (N, 32, 16, 16)
+        aux = self.aux(x) if self.training and self.aux is not None else None  # (N, num_classes)
+        x = self.late(x)                  # (N, 32, 8, 8)
+        x = self.head(x)                  # (N, num_classes)
+        return x if aux is None else (x, aux)
+
+
+def small_inception(aux: bool, batch_norm: bool, num_classes: int = 10) -> SmallInception:
+    """The GoogLeNet chapter's small Inception network (see :class:`SmallInception`)."""
+    return SmallInception(aux, batch_norm, num_classes)
+
+
+def gradient_norms(net: SmallInception, images: torch.Tensor, labels: torch.Tensor,
+                   aux_weight: float = 0.3) -> dict[str, list[float]]:
+    """The norm of the gradient at each convolution's weights, from each part of GoogLeNet's loss.
+
+    One forward pass in training mode on ``images``; then the gradient of the main loss
+    (cross-entropy of the main output) and, if ``net`` has an auxiliary head, of
+    ``aux_weight`` × the auxiliary loss, each alone, at the weights of every convolution
+    from the input on (the stem's, then each module's, in the order of ``net.modules()``).
+    Layers after the auxiliary head get none of its gradient (0.0). The total loss's
+    gradient is their sum. Returns ``{"main": [...], "aux": [...]}``
+    (``"aux"`` only with a head); the network's weights are not changed.
+
+    Args:
+        net: a :class:`SmallInception` network.
+        images, labels: one batch, (N, 3, 32, 32) and (N,).
+        aux_weight: the auxiliary loss's weight (the paper's 0.3).
+    """
+    if not isinstance(net, SmallInception):
+        raise ValueError(f"net must be a SmallInception (small_inception(...)); got {type(net).__name__}")
+    weights = [m.weight for m in net.modules() if isinstance(m, nn.Conv2d) and not _in_aux(net, m)]
+    net.train()
+    outputs = net(images)
+    main, aux = (outputs if isinstance(outputs, tuple) else (outputs, None))
+    losses = {"main": F.cross_entropy(main, labels)}
+    if aux is not None:
+        losses["aux"] = aux_weight * F.cross_entropy(aux, labels)
+    norms = {}
+    for name, loss in losses.items():
+        grads = torch.autograd.grad(loss, weights, retain_graph=True, allow_unused=True)
+        norms[name] = [0.0 if g is None else g.norm().item() for g in grads]  # None: after the head
+    return norms
+
+
+def _in_aux(net: SmallInception, module: nn.Module) -> bool:
+    return net.aux is not None and any(module is m for m in net.aux.modules())
