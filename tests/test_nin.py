@@ -138,3 +138,48 @@ def test_layer_table_graph_and_diagram(net):
     inside = diagrams.graph_from_model(net, (1, 3, 32, 32), expand="mlpconv1")
     assert [node.name for node in inside.nodes][1:] == ["conv", "cccp1", "cccp2"]
     plt.close(diagrams.draw(net, (1, 3, 32, 32)))
+
+
+NARROW = (zoo.MLPConvSpec(5, 16, 16, 8), zoo.MLPConvSpec(5, 16, 16, 16), zoo.MLPConvSpec(3, 16, 16, None))
+
+
+def test_fc_head_is_the_same_network_with_a_linear_layer_for_the_average():
+    torch.manual_seed(0)
+    gap = models.build("nin").eval()
+    fc = models.build("nin", head="fc").eval()
+    fc.load_state_dict(gap.state_dict(), strict=False)  # the same mlpconv weights
+    assert fc.fc.in_features == 10 * 8 * 8 and fc.fc.out_features == 10
+    assert count_parameters(fc) - count_parameters(gap) == 10 * 8 * 8 * 10 + 10
+    # With the weights of an average (1/64 on each value of its own map), the fc head is the gap head.
+    with torch.no_grad():
+        fc.fc.weight.copy_(torch.kron(torch.eye(10), torch.full((1, 64), 1 / 64)))
+        fc.fc.bias.zero_()
+        x = torch.randn(2, 3, 32, 32)
+        assert torch.allclose(fc(x), gap(x), atol=1e-6)
+        with pytest.raises(ValueError, match="32"):
+            fc(torch.zeros(1, 3, 40, 40))  # the fc head fixes the size; gap takes any
+        assert gap(torch.zeros(1, 3, 40, 40)).shape == (1, 10)
+
+
+def test_layers_and_input_size_options():
+    torch.manual_seed(0)
+    model = models.build("nin", head="fc", layers=NARROW, input_size=(16, 16)).eval()
+    assert [m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d)] == [16, 16, 8, 16, 16, 16, 16, 16, 10]
+    assert model.fc.in_features == 10 * 4 * 4  # 16 -> 8 -> 4
+    with torch.no_grad():
+        assert model(torch.zeros(2, 3, 16, 16)).shape == (2, 10)
+    odd = models.build("nin", input_size=(15, 15), head="fc").eval()
+    assert odd.fc.in_features == 10 * 3 * 3  # 15 -> 7 -> 3, rounding up
+    with torch.no_grad():
+        assert odd(torch.zeros(1, 3, 15, 15)).shape == (1, 10)  # PyTorch's pooling agrees
+
+
+def test_bad_head_and_layers():
+    with pytest.raises(ValueError, match="head"):
+        models.build("nin", head="dense")
+    with pytest.raises(ValueError, match="three MLPConvSpec"):
+        models.build("nin", layers=NARROW[:2])
+    with pytest.raises(ValueError, match="cccp2=None"):
+        models.build("nin", layers=(NARROW[0], NARROW[1], NARROW[1]))
+    with pytest.raises(ValueError, match="at least 4x4"):
+        models.build("nin", head="fc", input_size=(3, 3))

@@ -37,6 +37,14 @@ Hyper-parameters in words, with the paper's terms:
       CIFAR-10);
     * ``dropout``: the probability of dropping each output of the first two mlpconv layers
       (after their pooling; 0.5 in the authors' definition).
+    * ``head``: ``"gap"`` (the paper's) averages each class map; ``"fc"`` puts a fully connected
+      layer from all the class maps' values to the scores instead, the "NIN + fully connected
+      layers" of the paper's comparison (Sec. 4.6, "the other parts kept the same"). The paper
+      does not give that layer's shape: one linear layer from the flattened class maps is our
+      reading. It fixes the input size (``input_size``).
+    * ``layers``: the three mlpconv layers' widths (``MLPCONV_LAYERS`` by default; the chapter's
+      experiment passes narrower ones to train on a CPU).
+    * ``input_size``: the images' size, which the ``"fc"`` head needs (default CIFAR-10's 32x32).
 
 Deviations:
     * Pooling rounds up (``ceil_mode=True``, as cuda-convnet and Caffe do): 32 -> 16 -> 8
@@ -56,6 +64,7 @@ Deviations:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -66,7 +75,7 @@ from torch import nn
 from . import register
 from ._checks import InputSpec, check_counts, check_images, check_probability
 
-__all__ = ["MLPConvSpec", "MLPCONV_LAYERS", "MLPConv", "NiN", "nin"]
+__all__ = ["MLPConvSpec", "MLPCONV_LAYERS", "HEADS", "MLPConv", "NiN", "nin"]
 
 # torch.fx traces check_images as one call in the graph instead of tracing into it (see _checks).
 torch.fx.wrap("check_images")
@@ -118,6 +127,25 @@ class MLPConv(nn.Module):
         return F.relu(self.cccp2(x))  # (N, cccp2, H, W)
 
 
+HEADS = ("gap", "fc")
+
+
+def _pooled(size: int) -> int:
+    """The side of a map after a 3x3, stride-2 max pooling that rounds up (ceil_mode)."""
+    return math.ceil((size - 3) / 2) + 1
+
+
+def _check_layers(layers: object) -> None:
+    """Three ``MLPConvSpec``, the last with ``cccp2=None`` (its maps are the classes')."""
+    if not (isinstance(layers, tuple) and len(layers) == 3 and all(isinstance(s, MLPConvSpec) for s in layers)):
+        raise ValueError(f"layers must be a tuple of three MLPConvSpec; got {layers!r}")
+    if layers[2].cccp2 is not None or any(s.cccp2 is None for s in layers[:2]):
+        raise ValueError(
+            "layers: the last MLPConvSpec must have cccp2=None (one map per class) and the others a width; "
+            f"got cccp2={[s.cccp2 for s in layers]}"
+        )
+
+
 class NiN(nn.Module):
     """Network in Network for CIFAR-10 (Sec. 4.2; see the module docstring).
 
@@ -125,17 +153,37 @@ class NiN(nn.Module):
         num_classes: the number of classes, and of maps of the last mlpconv layer.
         in_channels: image channels.
         dropout: the probability of dropping each output of the first two mlpconv layers.
+        head: ``"gap"``, global average pooling (the paper's), or ``"fc"``, a fully connected layer.
+        layers: the widths of the three mlpconv layers.
+        input_size: the (height, width) of the images; the ``"fc"`` head accepts only this size.
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, dropout: float = 0.5) -> None:
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        dropout: float = 0.5,
+        head: str = "gap",
+        layers: tuple[MLPConvSpec, ...] = MLPCONV_LAYERS,
+        input_size: tuple[int, int] = INPUT_SIZE,
+    ) -> None:
         super().__init__()
         check_counts(num_classes=num_classes, in_channels=in_channels)
         check_probability(dropout=dropout)
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}; got {head!r}")
+        _check_layers(layers)
         self.in_channels = in_channels
-        # 4x4 is the smallest input the two poolings (rounding up) leave a map: 4 -> 2 -> 1.
-        self.input_spec = InputSpec(in_channels, INPUT_SIZE, fixed=False, min_size=4)
+        self.head = head
+        if head == "gap":
+            # 4x4 is the smallest input the two poolings (rounding up) leave a map: 4 -> 2 -> 1.
+            self.input_spec = InputSpec(in_channels, input_size, fixed=False, min_size=4)
+        else:
+            self.input_spec = InputSpec(in_channels, input_size, fixed=True)  # the fc layer fixes the size
+            if min(input_size) < 4:
+                raise ValueError(f"input_size must be at least 4x4 (two poolings); got {input_size!r}")
         self.input_size = self.input_spec.shape
-        first, second, third = MLPCONV_LAYERS
+        first, second, third = layers
         pool = {"kernel_size": 3, "stride": 2, "ceil_mode": True}  # Deviation: ceil, as cuda-convnet
         self.mlpconv1 = MLPConv(in_channels, first.kernel_size, first.conv, first.cccp1, first.cccp2)
         self.pool1 = nn.MaxPool2d(**pool)
@@ -144,7 +192,11 @@ class NiN(nn.Module):
         self.pool2 = nn.MaxPool2d(**pool)
         self.dropout2 = nn.Dropout(p=dropout)
         self.mlpconv3 = MLPConv(second.cccp2, third.kernel_size, third.conv, third.cccp1, num_classes)
-        self.global_pool = nn.AdaptiveAvgPool2d(1)  # global average pooling (Sec. 3.2)
+        if head == "gap":
+            self.global_pool = nn.AdaptiveAvgPool2d(1)  # global average pooling (Sec. 3.2)
+        else:
+            height, width = (_pooled(_pooled(side)) for side in input_size)
+            self.fc = nn.Linear(num_classes * height * width, num_classes)  # Sec. 4.6's alternative
         self.apply(_init_weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,12 +208,16 @@ class NiN(nn.Module):
         x = self.pool2(x)                 # (N, 192, 8, 8)
         x = self.dropout2(x)              # (N, 192, 8, 8)
         x = self.mlpconv3(x)              # (N, num_classes, 8, 8): one confidence map per class
+        if self.head == "fc":
+            return self.fc(torch.flatten(x, 1))  # (N, num_classes): every value of every map, weighted
         x = self.global_pool(x)           # (N, num_classes, 1, 1): each map's mean
         return torch.flatten(x, 1)        # (N, num_classes)
 
 
 def _init_weights(module: nn.Module) -> None:
     """He et al.'s normal initialisation for convolutions, zero biases (the paper gives none).
+
+    The ``"fc"`` head's linear layer keeps PyTorch's default initialisation.
 
     N(0, 2 / fan_out), fan_out = out_channels x k x k (K. He, X. Zhang, S. Ren and J. Sun,
     "Delving deep into rectifiers", ICCV 2015, Sec. 2.2).
@@ -172,6 +228,17 @@ def _init_weights(module: nn.Module) -> None:
 
 
 @register("nin")
-def nin(num_classes: int = 10, in_channels: int = 3, dropout: float = 0.5) -> NiN:
-    """Network in Network for CIFAR-10 (Lin et al. 2014): 966,986 parameters with 10 classes."""
-    return NiN(num_classes=num_classes, in_channels=in_channels, dropout=dropout)
+def nin(
+    num_classes: int = 10,
+    in_channels: int = 3,
+    dropout: float = 0.5,
+    head: str = "gap",
+    layers: tuple[MLPConvSpec, ...] = MLPCONV_LAYERS,
+    input_size: tuple[int, int] = INPUT_SIZE,
+) -> NiN:
+    """Network in Network for CIFAR-10 (Lin et al. 2014): 966,986 parameters with 10 classes.
+
+    ``head="fc"`` replaces the global average pooling by a fully connected layer (Sec. 4.6).
+    """
+    return NiN(num_classes=num_classes, in_channels=in_channels, dropout=dropout, head=head,
+               layers=layers, input_size=input_size)
