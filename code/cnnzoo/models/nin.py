@@ -208,8 +208,8 @@ class NiN(nn.Module):
         x = self.pool2(x)                 # (N, 192, 8, 8)
         x = self.dropout2(x)              # (N, 192, 8, 8)
         x = self.mlpconv3(x)              # (N, num_classes, 8, 8): one confidence map per class
-        if self.head == "fc":
-            return self.fc(torch.flatten(x, 1))  # (N, num_classes): every value of every map, weighted
+        if self.head == "fc":  # Sec. 4.6's alternative: every value of every map, weighted, gives the scores
+            return self.fc(torch.flatten(x, 1))
         x = self.global_pool(x)           # (N, num_classes, 1, 1): each map's mean
         return torch.flatten(x, 1)        # (N, num_classes)
 
