@@ -645,3 +645,19 @@ def test_a_box_that_starts_with_a_folded_prefix_is_named_after_its_layer():
     model.add_module("maxpool2", nn.MaxPool2d(2))
     nodes = {node.name: node for node in graph_from_model(model, (1, 3, 8, 8)).nodes}
     assert nodes["maxpool2"].text.split("\n")[:3] == ["maxpool2", "LRN", "max pool 2×2, /2"]
+
+
+class _Head(nn.Module):
+    # GoogLeNet's auxiliary head in small: a conv block, then a flatten written in this forward.
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = _ConvReLU()
+        self.fc = nn.Linear(4 * 8 * 8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+def test_a_block_box_keeps_the_block_s_name_when_a_flatten_joins_it():
+    nodes = [node.text.split("\n")[0] for node in graph_from_model(_Head(), (1, 3, 8, 8)).nodes]
+    assert nodes == ["input", "conv", "fc"]

@@ -601,10 +601,14 @@ def _assemble(boxes: dict[str, _Box], owner: dict[str, str], by_name: dict, mode
                 box.lines.append(f"(first: + {', '.join(extra_children[box_id])})")
         elif box.kind not in ("input",) + MERGE_KINDS and len(box.members) > 1:
             module_paths = [p for p in by_name[box.members[0]].scope]
+            # A flatten or view that joined the box from outside (GoogLeNet's auxiliary head
+            # flattens its conv block's output) does not stop the box taking the block's name.
             for path in reversed(module_paths):
                 inside = {n.name for n in by_name.values() if path in n.scope or
                           (n.op == "module" and n.target == path)}
-                if inside == set(box.members):
+                joined = {m for m in box.members if m not in inside and by_name[m].op != "module"
+                          and by_name[m].target in RESHAPES}
+                if inside == set(box.members) - joined:
                     box.title = path
                     break
         if box.title and box.kind != "input":
