@@ -12,7 +12,7 @@ exercises.check_conv_output_size(...)``.
 """
 
 from ._core import CheckFailed, CheckResult, check_function, check_model, check_value
-from . import alexnet, googlenet, lenet, nin, vgg
+from . import _core, alexnet, googlenet, lenet, nin, vgg
 from .alexnet import *  # noqa: F401,F403  (each chapter module lists its checks in __all__)
 from .googlenet import *  # noqa: F401,F403
 from .lenet import CONV_SETTINGS, check_c3_parameters, check_conv_output_size, check_lenet5_for_28x28
@@ -20,11 +20,7 @@ from .nin import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 
 __all__ = [
-    "CheckResult",
-    "CheckFailed",
-    "check_value",
-    "check_function",
-    "check_model",
+    *_core.__all__,
     "CONV_SETTINGS",
     "check_conv_output_size",
     "check_c3_parameters",
