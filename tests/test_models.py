@@ -63,6 +63,11 @@ TORCHVISION_PARAMETERS = {
     "vgg16_bn": 138_365_992,
     "vgg19": 143_667_240,
     "vgg19_bn": 143_678_248,
+    "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
+    "resnet50": 25_557_032,  # the resnet50/101/152 twins need stride_on="3x3" (same count either way)
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
     "googlenet": 13_004_888,  # with its auxiliary heads, as torchvision.models.googlenet(weights=None); see TORCHVISION_AUX_PARAMETERS
 }
 # Twins whose published weights' meta["num_params"] leaves out their auxiliary heads (torchvision's
@@ -79,6 +84,20 @@ DOCUMENTED_PARAMETERS = {
     "vgg16_c": 133_638_952,  # vgg.py: column C; Table 2: 134 M
     "googlenet_2014": 13_378_280,  # googlenet.py, with both auxiliary heads; Table 1's params column checked row by row in test_googlenet.py
     "nin": 966_986,  # nin.py, CIFAR-10 with 10 classes; Lin et al. 2014 print no count
+    "plain18": 11_515_688,  # resnet.py: resnet18 without its three projection shortcuts; He et al. 2016 print no count
+    "plain34": 21_623_848,  # resnet.py: resnet34 likewise
+    # The CIFAR-10 family (option A shortcuts have no parameters, so the plain twins count the same).
+    # He et al. 2016, Table 6 prints 0.27 M, 0.46 M, 0.66 M, 0.85 M, 1.7 M, 19.4 M: checked in test_resnet.py.
+    "resnet20_cifar": 269_722,
+    "resnet32_cifar": 464_154,
+    "resnet44_cifar": 658_586,
+    "resnet56_cifar": 853_018,
+    "resnet110_cifar": 1_727_962,
+    "resnet1202_cifar": 19_421_274,
+    "plain20_cifar": 269_722,
+    "plain32_cifar": 464_154,
+    "plain44_cifar": 658_586,
+    "plain56_cifar": 853_018,
 }
 CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 
@@ -387,12 +406,26 @@ def _forward_line(node: torch.fx.Node, forward_file: str, forward_lines: range) 
 
 
 def _expected_shape(comment: str, symbols: dict[str, int]) -> tuple[int, ...]:
+    """The sizes a shape comment states: integers, symbols, and ``*``/``/`` between them ("num_features / 4")."""
     sizes = []
     for part in comment.split(","):
         part = part.strip()
-        if part not in symbols and not part.isdigit():
-            raise AssertionError(f"unknown symbol {part!r} in shape comment ({comment})")
-        sizes.append(symbols[part] if part in symbols else int(part))
+        if not re.fullmatch(r"\w+(\s*[*/]\s*\w+)*", part):
+            raise AssertionError(f"cannot read {part!r} in shape comment ({comment})")
+        tokens = re.split(r"\s*([*/])\s*", part)
+        values = []
+        for token in tokens[::2]:
+            if token not in symbols and not token.isdigit():
+                raise AssertionError(f"unknown symbol {token!r} in shape comment ({comment})")
+            values.append(symbols[token] if token in symbols else int(token))
+        size = values[0]
+        for operator, value in zip(tokens[1::2], values[1:]):
+            if operator == "/":
+                assert size % value == 0, f"{part!r} is not a whole number in shape comment ({comment})"
+                size //= value
+            else:
+                size *= value
+        sizes.append(size)
     return tuple(sizes)
 
 
@@ -437,7 +470,9 @@ def test_stage_shapes_equal_the_shape_comments(name):
             continue
         shapes = [last_shape[line] for line in statement["lines"] if line in last_shape]
         assert shapes, f"{name}: line {statement['lines'][0]} has a shape comment but computes no tensor"
-        expected = _expected_shape(statement["comment"], {"N": batch, "num_classes": classes})
+        # A comment may name the model's own integer attributes too (ResNet's num_features).
+        symbols = {key: value for key, value in vars(model).items() if isinstance(value, int) and not isinstance(value, bool)}
+        expected = _expected_shape(statement["comment"], {**symbols, "N": batch, "num_classes": classes})
         assert shapes[-1] == expected, f"{name}, line {statement['lines'][0]}: comment says ({statement['comment']}), got {shapes[-1]}"
 
 

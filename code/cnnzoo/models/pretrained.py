@@ -1,8 +1,8 @@
 """torchvision's published ImageNet weights, loaded into the book's twin models (full mode).
 
 A model of the book is a *twin* of a torchvision model when it is registered under a name that
-torchvision's classification models also have (``alexnet``, ``vgg16``, ``googlenet`` now;
-``resnet50``, ... as their chapters arrive): its parameters have exactly torchvision's names, shapes and order, so
+torchvision's classification models also have (``alexnet``, ``vgg16``, ``googlenet``,
+``resnet18`` ... ``resnet152``): its parameters have exactly torchvision's names, shapes and order, so
 torchvision's state dict loads into it unchanged, and its outputs then equal torchvision's.
 
     >>> from cnnzoo import models
@@ -22,6 +22,11 @@ pretrained googlenet model are NOT pretrained", torchvision warns), and its publ
 loads every tensor of the file; ``aux_logits=False`` loads all but the heads'. The weights
 were trained on images scaled to [-1, 1], which ``transform_input=True`` makes from
 ImageNet-normalised ones, so the loader refuses a googlenet built without it.
+
+ResNet-50, -101 and -152: torchvision's weights were trained with the downsampling stride on each
+bottleneck's 3x3 convolution ("V1.5"); the book's default follows the paper (stride on the first
+1x1). The parameters are the same, so the loader checks the setting and refuses
+``models.build("resnet50")``: build it as ``models.build("resnet50", stride_on="3x3")``.
 """
 
 from __future__ import annotations
@@ -44,7 +49,14 @@ DOWNLOAD_TIMEOUT_S = 30.0  # seconds a download may wait on the network before i
 # googlenet file holds its auxiliary heads, which its published count and its builder leave out.
 _OPTIONAL_PREFIXES: dict[str, tuple[str, ...]] = {"googlenet": ("aux1.", "aux2.")}
 # Constructor settings that the published weights need, checked on the model before downloading.
-_REQUIRED_SETTINGS: dict[str, dict[str, object]] = {"googlenet": {"transform_input": True}}
+# The bottleneck ResNets were trained with the stride on the 3x3 convolution ("V1.5"); the book's
+# default is the paper's placement, which has the same parameters but computes another function.
+_REQUIRED_SETTINGS: dict[str, dict[str, object]] = {
+    "googlenet": {"transform_input": True},
+    "resnet50": {"stride_on": "3x3"},
+    "resnet101": {"stride_on": "3x3"},
+    "resnet152": {"stride_on": "3x3"},
+}
 
 
 class WeightsUnavailableError(RuntimeError):
