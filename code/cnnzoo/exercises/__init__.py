@@ -7,16 +7,18 @@ never what the right value is. Raising is what makes an autograder (nbgrader, py
 score the cell zero.
 
 The general checks live in ``_core``; each chapter's checks in a module of its own
-(``lenet``, ``alexnet``, ``vgg``, ``googlenet``, ``nin``, ...), all importable from here: ``from cnnzoo import exercises;
+(``lenet``, ``alexnet``, ``vgg``, ``googlenet``, ``resnet``, ``resnet_family``, ``nin``, ...), all importable from here: ``from cnnzoo import exercises;
 exercises.check_conv_output_size(...)``.
 """
 
 from ._core import CheckFailed, CheckResult, check_function, check_model, check_value
-from . import _core, alexnet, googlenet, lenet, nin, vgg
+from . import _core, alexnet, googlenet, lenet, nin, resnet, resnet_family, vgg
 from .alexnet import *  # noqa: F401,F403  (each chapter module lists its checks in __all__)
 from .googlenet import *  # noqa: F401,F403
 from .lenet import CONV_SETTINGS, check_c3_parameters, check_conv_output_size, check_lenet5_for_28x28
 from .nin import *  # noqa: F401,F403
+from .resnet import *  # noqa: F401,F403
+from .resnet_family import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     *vgg.__all__,
     *googlenet.__all__,
     *nin.__all__,
+    *resnet.__all__,
+    *resnet_family.__all__,
 ]
