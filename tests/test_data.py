@@ -510,5 +510,105 @@ def test_random_shift_rejects_bad_shifts(bad):
         data.RandomShift(data.load_digits("test"), max_shift=bad)
 
 
+# --------------------------------------------------------------------------- PadCropFlip, splits (ResNet, Sec. 4.2)
+
+
+def _where(window: torch.Tensor, image: torch.Tensor, padding: int) -> tuple[bool, int, int] | None:
+    """(flipped, dy, dx) such that ``window`` is ``image`` (flipped or not) moved by (dy, dx), zeros around."""
+    height, width = image.shape[-2:]
+    for flipped in (False, True):
+        source = image.flip(-1) if flipped else image
+        padded = torch.nn.functional.pad(source, (padding,) * 4)
+        for top in range(2 * padding + 1):
+            for left in range(2 * padding + 1):
+                if torch.equal(padded[..., top : top + height, left : left + width], window):
+                    return flipped, top - padding, left - padding
+    return None
+
+
+def test_pad_crop_flip_gives_every_shift_and_both_flips_with_zeros_around():
+    torch.manual_seed(0)
+    image = torch.rand(3, 8, 8) + 1.0  # no zero inside, so the zeros seen are the padding's
+    augmented = data.PadCropFlip(TensorDataset(image.unsqueeze(0), torch.tensor([4])), padding=2)
+    seen = set()
+    for _ in range(400):
+        window, label = augmented[0]
+        assert window.shape == image.shape and int(label) == 4
+        where = _where(window, image, 2)
+        assert where is not None  # a crop of the zero-padded image or of its mirror image
+        seen.add(where)
+    assert {flipped for flipped, _, _ in seen} == {False, True}
+    assert {(dy, dx) for _, dy, dx in seen} == {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)}
+
+
+def test_pad_crop_flip_flips_about_half_the_reads():
+    torch.manual_seed(1)
+    image = torch.arange(16.0).view(1, 4, 4) + 1.0
+    augmented = data.PadCropFlip(TensorDataset(image.unsqueeze(0), torch.tensor([0])), padding=0)
+    flips = sum(torch.equal(augmented[0][0], image.flip(-1)) for _ in range(400))
+    assert 150 < flips < 250
+
+
+def test_pad_crop_flip_without_padding_or_flip_is_the_identity_and_repeats_with_the_seed():
+    digits = data.load_digits("test")
+    same = data.PadCropFlip(digits, padding=0, flip=False)
+    assert len(same) == len(digits) and torch.equal(same[3][0], digits[3][0])
+    augmented = data.PadCropFlip(digits)
+    torch.manual_seed(5)
+    first = [augmented[k][0] for k in range(5)]
+    torch.manual_seed(5)
+    assert all(torch.equal(a, augmented[k][0]) for k, a in enumerate(first))
+
+
+@pytest.mark.parametrize("kwargs", [{"padding": -1}, {"padding": 1.5}, {"padding": True}, {"flip": 1}])
+def test_pad_crop_flip_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        data.PadCropFlip(data.load_digits("test"), **kwargs)
+
+
+def test_train_val_split_is_disjoint_complete_and_repeatable():
+    dataset = TensorDataset(torch.arange(100.0), torch.arange(100))
+    train, val = data.train_val_split(dataset, 10, seed=3)
+    assert len(train) == 90 and len(val) == 10
+    assert sorted(train.indices + val.indices) == list(range(100))
+    again_train, again_val = data.train_val_split(dataset, 10, seed=3)
+    assert again_val.indices == val.indices and again_train.indices == train.indices
+    assert data.train_val_split(dataset, 10, seed=4)[1].indices != val.indices
+    assert val.indices != list(range(10))  # chosen at random, not the first ten
+
+
+@pytest.mark.parametrize("val_size", [0, 100, -1, 2.5, True])
+def test_train_val_split_rejects_bad_sizes(val_size):
+    with pytest.raises(ValueError, match="val_size"):
+        data.train_val_split(TensorDataset(torch.zeros(100)), val_size)
+
+
+def test_cifar10_splits_read_fake_files_hold_out_validation_and_augment_only_training(tmp_path, monkeypatch):
+    written = _fake_cifar10(tmp_path)
+    _accept_fake_cifar10_md5s(tmp_path, monkeypatch)
+    train, val, test = data.cifar10_splits(root=tmp_path, val_size=3, seed=0)
+    plain = data.cifar10(root=tmp_path, train=True)
+    assert (len(train), len(val), len(test)) == (7, 3, 3)
+    assert isinstance(train, data.PadCropFlip) and train.padding == 4 and train.flip
+    assert sorted(train.dataset.indices + val.indices) == list(range(10))
+    for k, index in enumerate(val.indices):  # validation images are read as they are
+        assert torch.equal(val[k][0], plain[index][0])
+    torch.manual_seed(0)
+    for k, index in enumerate(train.dataset.indices):  # training images are crops of the padded image or its flip
+        window, label = train[k]
+        assert label == plain[index][1] and _where(window, plain[index][0], 4) is not None
+    raw_test = torch.from_numpy(written["test_batch"][0][1]) / 255.0
+    mean, std = torch.tensor(data.CIFAR10_MEAN).view(3, 1, 1), torch.tensor(data.CIFAR10_STD).view(3, 1, 1)
+    assert torch.allclose(test[1][0], (raw_test - mean) / std, atol=1e-5)
+    loader = torch.utils.data.DataLoader(train, batch_size=4)
+    images, labels = next(iter(loader))
+    assert images.shape == (4, 3, 32, 32) and labels.shape == (4,)
+
+
+def test_cifar10_splits_without_files_is_a_clear_error(tmp_path):
+    with pytest.raises(data.DatasetUnavailableError, match="CIFAR-10"):
+        data.cifar10_splits(root=tmp_path)
+
+
 if __name__ == "__main__":
     _measure()

@@ -161,6 +161,31 @@ def test_constant_schedule_keeps_the_learning_rate(loaders):
     assert optimizer.param_groups[0]["lr"] == 0.1
 
 
+def test_a_scheduler_steps_after_every_batch(loaders):
+    # He et al.'s CIFAR-10 schedule counts iterations: 0.1, divided by 10 at given iterations.
+    train_loader = loaders[0]
+    per_epoch = len(train_loader)
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[per_epoch + 3, 2 * per_epoch + 5], gamma=0.1)
+    rates = []
+    fit(model, train_loader, epochs=3, optimizer=optimizer, scheduler=scheduler, device=CPU,
+        log=lambda line: rates.append(optimizer.param_groups[0]["lr"]))
+    assert scheduler.last_epoch == 3 * per_epoch  # one step per iteration
+    assert rates == pytest.approx([0.1, 0.01, 0.001])
+
+
+@pytest.mark.parametrize("other", ["cosine schedule", "another optimizer"])
+def test_fit_rejects_a_scheduler_that_cannot_apply(loaders, other):
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    owner = optimizer if other == "cosine schedule" else torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(owner, milestones=[5])
+    schedule = "cosine" if other == "cosine schedule" else "constant"
+    with pytest.raises(ValueError, match="scheduler"):
+        fit(model, loaders[0], epochs=1, optimizer=optimizer, scheduler=scheduler, schedule=schedule, device=CPU, log=None)
+
+
 def test_fit_rejects_an_empty_loader():
     empty = DataLoader(TensorDataset(torch.zeros(0, 1, 12, 12), torch.zeros(0, dtype=torch.int64)))
     with pytest.raises(ValueError, match="train_loader"):

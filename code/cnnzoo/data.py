@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from sklearn.datasets import load_digits as _sklearn_digits
 from sklearn.datasets import load_sample_images
 from sklearn.model_selection import train_test_split
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 from torchvision import datasets, transforms
 
 __all__ = [
@@ -60,6 +60,9 @@ __all__ = [
     "mnist",
     "cifar10",
     "RandomShift",
+    "PadCropFlip",
+    "train_val_split",
+    "cifar10_splits",
     "make_loaders",
 ]
 
@@ -426,6 +429,91 @@ class RandomShift(Dataset):
         padded = F.pad(image, (m, m, m, m), value=float(image[..., 0, 0].flatten()[0]))
         top, left = m - dy, m - dx  # content moves down by dy and right by dx
         return padded[..., top : top + height, left : left + width], label
+
+
+class PadCropFlip(Dataset):
+    """He et al.'s CIFAR-10 augmentation: pad, take a random crop of the original size, flip half of them.
+
+    "4 pixels are padded on each side, and a 32x32 crop is randomly sampled from the padded
+    image or its horizontal flip" (He et al. 2016, Sec. 4.2). The padding is zeros; on images
+    standardized per channel (``cifar10``) zero is the mean colour, as on the paper's images,
+    from which the per-pixel mean was subtracted. The random numbers come from ``torch``'s
+    global generator, so ``training.seed_everything`` makes them repeatable.
+
+    Args:
+        dataset: yields ``(image, label)`` with images of shape (C, H, W).
+        padding: pixels of zeros added on each side, a non-negative int (the paper's 4).
+        flip: flip each read image left to right with probability 1/2.
+    """
+
+    def __init__(self, dataset: Dataset, padding: int = 4, flip: bool = True) -> None:
+        if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
+            raise ValueError(f"padding must be a non-negative int; got {padding!r}")
+        if not isinstance(flip, bool):
+            raise ValueError(f"flip must be True or False; got {flip!r}")
+        self.dataset = dataset
+        self.padding = padding
+        self.flip = flip
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image, label = self.dataset[index]
+        if self.flip and torch.rand(()).item() < 0.5:
+            image = image.flip(-1)  # the horizontal flip: left and right swap
+        p = self.padding
+        if p == 0:
+            return image, label
+        height, width = image.shape[-2:]
+        padded = F.pad(image, (p, p, p, p))  # (C, H + 2p, W + 2p), zeros around
+        top, left = torch.randint(0, 2 * p + 1, (2,)).tolist()
+        return padded[..., top : top + height, left : left + width], label
+
+
+def train_val_split(dataset: Dataset, val_size: int, seed: int = 0) -> tuple[Subset, Subset]:
+    """Split ``dataset`` at random into a training part and a validation part of ``val_size`` examples.
+
+    He et al. (2016, Sec. 4.2) chose their CIFAR-10 schedule "on a 45k/5k train/val split" of the
+    50,000 training images: ``train_val_split(cifar10(), 5000)``. The paper does not say which
+    5,000; here a permutation seeded by ``seed`` chooses them, the same ones on every call.
+
+    Args:
+        dataset: any dataset with a length.
+        val_size: how many examples go to validation, 1 to ``len(dataset) - 1``.
+        seed: the seed of the permutation.
+
+    Returns:
+        ``(train, val)``, two ``Subset`` views of ``dataset`` that share no example.
+    """
+    total = len(dataset)
+    if not isinstance(val_size, int) or isinstance(val_size, bool) or not 0 < val_size < total:
+        raise ValueError(f"val_size must be an int from 1 to {total - 1} (the dataset has {total}); got {val_size!r}")
+    order = torch.randperm(total, generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, order[val_size:]), Subset(dataset, order[:val_size])
+
+
+def cifar10_splits(
+    root: str | Path = "data", download: bool = False, val_size: int = 5000, seed: int = 0
+) -> tuple[Dataset, Dataset, Dataset]:
+    """CIFAR-10 as He et al. (2016, Sec. 4.2) train on it: 45k augmented / 5k validation, and the test set.
+
+    Args:
+        root: the folder that holds (or will hold) ``cifar-10-batches-py/``.
+        download: fetch the archive (about 170 MB) if it is not under ``root``.
+        val_size: training images held out for validation (the paper's 5,000).
+        seed: the seed of the split (``train_val_split``).
+
+    Returns:
+        ``(train, val, test)``: the training part read through ``PadCropFlip`` (padding 4,
+        flips), the validation part and the 10,000 test images as they are.
+
+    Raises:
+        DatasetUnavailableError: if the files are missing and ``download`` is False, or the
+            download fails.
+    """
+    train, val = train_val_split(cifar10(root, train=True, download=download), val_size, seed)
+    return PadCropFlip(train, padding=4), val, cifar10(root, train=False, download=download)
 
 
 # --------------------------------------------------------------------------- loaders

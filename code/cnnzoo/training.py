@@ -207,6 +207,7 @@ def fit(
     device: torch.device | str | None = None,
     loss_fn: LossFn | None = None,
     schedule: str = "constant",
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     aux_weight: float = AUX_WEIGHT,
     log: Callable[[str], object] | None = print,
 ) -> History:
@@ -225,6 +226,10 @@ def fit(
         schedule: ``"constant"`` keeps the learning rate; ``"cosine"`` lowers it after each
             epoch along half a cosine, from ``lr`` towards 0 (Loshchilov and Hutter, SGDR,
             2017), a smooth form of the step-wise decrease LeCun et al. (1998) used.
+        scheduler: a learning-rate scheduler over ``optimizer``, stepped after every batch
+            (one training iteration), for schedules counted in iterations, such as He et al.'s
+            (2016, Sec. 4.2) division by 10 at 32k and 48k iterations (``MultiStepLR``);
+            only with ``schedule="constant"`` and an ``optimizer`` of your own.
         aux_weight: the weight of each auxiliary output's loss when the model returns a
             tuple: loss = loss(main) + aux_weight * sum(loss(aux)). The default, 0.3, is
             GoogLeNet's (Szegedy et al. 2015, Sec. 5). Accuracy uses the main output.
@@ -249,7 +254,14 @@ def fit(
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule must be 'constant' or 'cosine'; got {schedule!r}")
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if schedule == "cosine" else None
+    if scheduler is not None:
+        if schedule != "constant":
+            raise ValueError(f"give either schedule={schedule!r} or a scheduler, not both")
+        if getattr(scheduler, "optimizer", None) is not optimizer:
+            raise ValueError("scheduler must schedule the optimizer passed to fit (optimizer=...); got another one")
+    epoch_scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs) if schedule == "cosine" else None
+    )
 
     history = History()
     for epoch in range(1, epochs + 1):
@@ -265,13 +277,15 @@ def fit(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()  # one step per iteration
             total_loss += loss.item() * len(labels)
             correct += (scores.argmax(dim=1) == labels).sum().item()
             count += len(labels)
         if count == 0:
             raise ValueError("train_loader must yield at least one batch; got none")
-        if scheduler is not None:
-            scheduler.step()
+        if epoch_scheduler is not None:
+            epoch_scheduler.step()
         history.train_loss.append(total_loss / count)
         history.train_acc.append(correct / count)
         if test_loader is not None:
