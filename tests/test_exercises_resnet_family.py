@@ -71,6 +71,7 @@ WRONG_BOTTLENECKS = {
     - 4 * c * c + i * c,
     "3x3 as a 1x1": lambda i, c, stride=1: bottleneck_params(i, c, stride) - 8 * c * c,
     "no stride argument": lambda i, c: bottleneck_params(i, c),
+    "stride without a default": lambda i, c, stride: bottleneck_params(i, c, stride),
     "stub": stub,
 }
 
