@@ -68,6 +68,11 @@ TORCHVISION_PARAMETERS = {
     "resnet50": 25_557_032,  # the resnet50/101/152 twins need stride_on="3x3" (same count either way)
     "resnet101": 44_549_160,
     "resnet152": 60_192_808,
+    "wide_resnet50_2": 68_883_240,
+    "wide_resnet101_2": 126_886_696,
+    "resnext50_32x4d": 25_028_904,
+    "resnext101_32x8d": 88_791_336,
+    "resnext101_64x4d": 83_455_272,
     "googlenet": 13_004_888,  # with its auxiliary heads, as torchvision.models.googlenet(weights=None); see TORCHVISION_AUX_PARAMETERS
 }
 # Twins whose published weights' meta["num_params"] leaves out their auxiliary heads (torchvision's
@@ -98,6 +103,10 @@ DOCUMENTED_PARAMETERS = {
     "plain32_cifar": 464_154,
     "plain44_cifar": 658_586,
     "plain56_cifar": 853_018,
+    # Zagoruyko and Komodakis 2016 print 11.0 M, 36.5 M, 8.9 M (checked in test_wide_resnet.py).
+    "wrn16_8": 10_961_370,
+    "wrn28_10": 36_479_194,
+    "wrn40_4": 8_949_210,
 }
 CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 
