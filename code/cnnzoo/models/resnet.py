@@ -64,6 +64,9 @@ Deviations from the paper:
       each block's last batch norm to 0, so that every block starts as the identity (Goyal et al.
       2017, Sec. 5.1; torchvision's option of the same name); it is not in the paper.
     * Option A pads the new channels at the end (the paper does not say where the zeros go).
+
+Every registered ResNet takes ``stochastic_depth=p_L`` (Huang et al. 2016; ``models.stochastic_depth``):
+its blocks are then dropped at random in training, with survival probabilities decaying to p_L.
 """
 
 from __future__ import annotations
@@ -475,33 +478,55 @@ class CifarResNet(nn.Module):
 # --------------------------------------------------------------------------- builders
 
 
+def _with_stochastic_depth(model: nn.Module, p_last: float | None) -> nn.Module:
+    """``model``, its blocks wrapped for stochastic depth with p_L = ``p_last`` (None: unchanged)."""
+    if p_last is None:
+        return model
+    from .stochastic_depth import add_stochastic_depth  # that module builds on this one
+
+    return add_stochastic_depth(model, p_last)
+
+
 def _imagenet(depth: int, shortcut: str | None = "B"):
     def build(
-        num_classes: int = 1000, in_channels: int = 3, stride_on: str = "1x1", zero_init_residual: bool = False
+        num_classes: int = 1000,
+        in_channels: int = 3,
+        stride_on: str = "1x1",
+        zero_init_residual: bool = False,
+        stochastic_depth: float | None = None,
     ) -> ResNet:
-        return ResNet(
+        model = ResNet(
             depth, num_classes=num_classes, in_channels=in_channels, shortcut=shortcut,
             stride_on=stride_on, zero_init_residual=zero_init_residual,
         )
+        return _with_stochastic_depth(model, stochastic_depth)
 
     kind = f"ResNet-{depth}" if shortcut else f"plain-{depth} (no shortcuts)"
     block, layers = IMAGENET_LAYERS[depth]
     build.__doc__ = (
         f"{kind}, Table 1 of He et al. (2016): {block.__name__} x {layers}. ``stride_on='3x3'``: "
-        "torchvision's V1.5 (a twin of torchvision's model of the same name)."
+        "torchvision's V1.5 (a twin of torchvision's model of the same name). ``stochastic_depth=p_L``: "
+        "blocks dropped at random in training (``models.stochastic_depth``)."
     )
     return build
 
 
 def _cifar(depth: int, shortcut: str | None = "A"):
-    def build(num_classes: int = 10, in_channels: int = 3, zero_init_residual: bool = False) -> CifarResNet:
-        return CifarResNet(
+    def build(
+        num_classes: int = 10, in_channels: int = 3, zero_init_residual: bool = False,
+        stochastic_depth: float | None = None,
+    ) -> CifarResNet:
+        model = CifarResNet(
             depth, num_classes=num_classes, in_channels=in_channels, shortcut=shortcut,
             zero_init_residual=zero_init_residual,
         )
+        return _with_stochastic_depth(model, stochastic_depth)
 
     kind = f"ResNet-{depth} (option A shortcuts)" if shortcut else f"plain-{depth} (no shortcuts)"
-    build.__doc__ = f"{kind} for CIFAR-10, Sec. 4.2 of He et al. (2016): n = {(depth - 2) // 6} blocks per stage."
+    build.__doc__ = (
+        f"{kind} for CIFAR-10, Sec. 4.2 of He et al. (2016): n = {(depth - 2) // 6} blocks per stage. "
+        "``stochastic_depth=p_L``: blocks dropped at random in training (``models.stochastic_depth``)."
+    )
     return build
 
 
