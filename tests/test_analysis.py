@@ -436,3 +436,34 @@ def test_torchinfo_difference_is_the_biases_and_subsampling_parameters():
     biases = 6 * 28 * 28 + 16 * 10 * 10 + 120 + 84
     subsampling = analysis.count_parameters(model.s2) + analysis.count_parameters(model.s4)
     assert result.torchinfo_mult_adds - result.total_mult_adds == biases + subsampling == 6_552
+
+
+# --------------------------------------------------------------------------- step_time
+
+
+def test_step_time_measures_and_restores_the_model():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.LazyLinear(2))
+    model(torch.zeros(2, 3, 8, 8))
+    model.eval()
+    before = torch.random.get_rng_state()
+    measured = analysis.step_time(model, (4, 3, 8, 8), repeats=3)
+    assert 0 < measured.forward and 0 < measured.training and measured.repeats == 3
+    assert measured.backward == measured.training - measured.forward
+    assert not model.training and all(p.grad is None for p in model.parameters())
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+def test_step_time_grows_with_the_work():
+    """A network with 16 times the multiply-adds takes longer (one run, compared as a ratio)."""
+    small = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1))
+    large = nn.Sequential(nn.Conv2d(8, 128, 3, padding=1), nn.Conv2d(128, 8, 3, padding=1))
+    size = (8, 8, 32, 32)
+    assert analysis.step_time(large, size, repeats=5).training > 2 * analysis.step_time(small, size, repeats=5).training
+
+
+@pytest.mark.parametrize("bad", [dict(repeats=0), dict(repeats=2.0), dict(warmup=-1), dict(input_size=(1, 3, 0, 8))])
+def test_step_time_refuses_bad_arguments(bad):
+    arguments = dict(input_size=(1, 3, 8, 8), repeats=1, warmup=0) | bad
+    with pytest.raises(ValueError):
+        analysis.step_time(nn.Conv2d(3, 1, 3), **arguments)

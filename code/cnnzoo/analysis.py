@@ -10,12 +10,16 @@ it runs at most one forward pass on zeros and changes nothing in the model.
     receptive_field(layers)          size, jump (stride) and start of each layer's receptive field
     compare(ours, paper)             the package's numbers beside a paper's, with the difference
     summary(model, input_size)       torchinfo's summary, with its Python 3.11 units glitch fixed
+    step_time(model, input_size)     seconds of a forward pass and of a training step (the one
+                                     function here that runs real passes; it restores the model)
 """
 
 from __future__ import annotations
 
 import html
 import re
+import statistics
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -38,6 +42,8 @@ __all__ = [
     "receptive_field",
     "compare",
     "summary",
+    "StepTime",
+    "step_time",
 ]
 
 
@@ -629,3 +635,84 @@ def summary(model: nn.Module, input_size: tuple[int, ...], **kwargs: Any) -> Sum
     kwargs.setdefault("mode", "eval")
     statistics = torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs)
     return Summary(statistics, count_macs(model, input_size))
+
+
+# --------------------------------------------------------------------------- time
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """Median seconds of ``repeats`` timed passes (see :func:`step_time`)."""
+
+    forward: float   # a forward pass without gradients, in eval mode
+    training: float  # a forward pass, the loss and the backward pass, in training mode
+    repeats: int
+
+    @property
+    def backward(self) -> float:
+        """The training step's time less the forward pass's: about the backward pass."""
+        return self.training - self.forward
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def step_time(model: nn.Module, input_size: tuple[int, ...], repeats: int = 5, warmup: int = 1) -> StepTime:
+    """Median wall-clock seconds of a forward pass and of a training step (forward, loss, backward).
+
+    Runs on random images on the model's device (synchronising a GPU before reading the
+    clock), after ``warmup`` untimed passes of each kind. The loss is the sum of the outputs,
+    so no labels are needed; no optimiser step is taken. The model's mode, gradients and
+    random state are restored afterwards, but batch norm's running statistics are updated by
+    the training passes: time a copy if they matter. Times depend on the machine and its
+    load: compare two models in the same run, as a ratio.
+
+    Args:
+        model: any ``nn.Module`` that returns a tensor (or a tuple whose first item is one).
+        input_size: the input's shape with the batch first, e.g. (64, 3, 32, 32).
+        repeats: timed passes of each kind (the median is reported).
+        warmup: untimed passes of each kind first.
+    """
+    input_size = check_input_size(input_size)
+    for name, value in (("repeats", repeats), ("warmup", warmup)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < (1 if name == "repeats" else 0):
+            raise ValueError(f"{name} must be an int >= {1 if name == 'repeats' else 0}; got {value!r}")
+    device = model_device(model)
+    was_training = model.training
+    saved_grads = {p: p.grad for p in model.parameters()}
+    rng = torch.random.get_rng_state()
+    x = torch.randn(input_size, device=device)
+
+    def forward() -> None:
+        with torch.no_grad():
+            model(x)
+
+    def training_step() -> None:
+        out = model(x)
+        out = out[0] if isinstance(out, tuple) else out
+        out.sum().backward()
+
+    def timed(run, mode: bool) -> float:
+        model.train(mode)
+        for _ in range(warmup):
+            run()
+        seconds = []
+        for _ in range(repeats):
+            _synchronize(device)
+            start = time.perf_counter()
+            run()
+            _synchronize(device)
+            seconds.append(time.perf_counter() - start)
+        return statistics.median(seconds)
+
+    try:
+        forward_s = timed(forward, False)
+        training_s = timed(training_step, True)
+    finally:
+        model.train(was_training)
+        for p, grad in saved_grads.items():
+            p.grad = grad
+        torch.random.set_rng_state(rng)
+    return StepTime(forward=forward_s, training=training_s, repeats=repeats)
