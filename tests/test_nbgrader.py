@@ -32,7 +32,7 @@ import nbformat
 import pytest
 
 from setup_cell import chapter_notebooks
-from student_edition import is_check_cell, mark_notebook, parse_exercises, transform_notebook
+from student_edition import exercise_part, is_check_cell, mark_notebook, parse_exercises, transform_notebook
 from test_student_edition import leaks_in, notebook_text, secrets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -59,17 +59,7 @@ pytestmark = [
 
 def cut_down(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The setup cell, the imports cell and every cell from the first exercise to the last one's end."""
-    exercises = parse_exercises(nb)
-    if not exercises:
-        raise ValueError("the notebook has no exercise")
-    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    first = min(ex.start_cell for ex in exercises)
-    last = max(max([ex.end_cell or 0, ex.solution_end or 0, *ex.check_cells]) for ex in exercises)
-    keep = sorted(set(code[:2]) | set(range(first, last + 1)))
-    out = nbformat.v4.new_notebook(metadata=nb.metadata)
-    out.nbformat_minor = nb.nbformat_minor
-    out.cells = [nb.cells[i] for i in keep]
-    return out
+    return exercise_part(nb)[0]
 
 
 @dataclass

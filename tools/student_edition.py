@@ -255,6 +255,37 @@ def parse_exercises(nb: nbformat.NotebookNode, where: str = "notebook") -> list[
     return exercises
 
 
+def exercise_part(nb: nbformat.NotebookNode, to_end: bool = False) -> tuple[nbformat.NotebookNode, list[int]]:
+    """The setup cell, the imports cell and the exercises: what a chapter's exercises need to run.
+
+    The chapter contract puts the setup cell first and the imports in the next code cell, and
+    makes every exercise runnable from those two alone. Returns the cut notebook and the indices
+    of the cells kept.
+
+    Args:
+        nb: a teacher notebook, or a student notebook made from one (the exercise-start
+            directives are in both).
+        to_end: keep every cell after the first exercise to the end of the notebook (the
+            closing cells too), instead of stopping at the last exercise's last cell.
+
+    Raises:
+        ValueError: the notebook has no exercise.
+    """
+    exercises = parse_exercises(nb)
+    if not exercises:
+        raise ValueError("the notebook has no exercise")
+    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    first = min(ex.start_cell for ex in exercises)
+    last = len(nb.cells) - 1 if to_end else max(
+        max([ex.end_cell or 0, ex.solution_end or 0, *ex.check_cells]) for ex in exercises
+    )
+    keep = sorted(set(code[:2]) | set(range(first, last + 1)))
+    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.nbformat_minor = nb.nbformat_minor
+    out.cells = [nb.cells[i] for i in keep]
+    return out, keep
+
+
 def solution_lines(nb: nbformat.NotebookNode, min_length: int = 13) -> list[str]:
     """Stripped lines that only a solution contains, for leak checks.
 
