@@ -1,4 +1,4 @@
-"""ResNeXt (models/resnext.py) against Xie et al. (2017), Table 1, and torchvision's twins."""
+"""ResNeXt (models/resnext.py) against Xie et al. (2017), Table 1, Figure 3 (the three equivalent forms), and torchvision's twins."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import torch
 import torchvision
 
 from cnnzoo import analysis, models
+from cnnzoo.models import resnext
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -42,3 +43,105 @@ def test_table_1_widths_and_stride_placement():
     resnext = analysis.count_macs(model, (1, 3, 224, 224)) / 1e9
     resnet = analysis.count_macs(models.build("resnet50", stride_on="3x3"), (1, 3, 224, 224)) / 1e9
     assert round(resnext, 1) == 4.2 and round(resnet, 1) == 4.1
+
+
+# --------------------------------------------------------------------------- the block's three forms (Figure 3)
+
+FORM_SHAPES = [  # (in_channels, channels, C, d, stride): ResNeXt-50's conv2 and conv3 first blocks, a small one
+    (256, 64, 32, 4, 1),
+    (256, 128, 32, 8, 2),
+    (64, 16, 4, 4, 1),
+    (24, 8, 3, 2, 2),
+]
+
+
+def _randomised_grouped(shape, seed):
+    """Form (c) with random batch-norm scales, shifts and running statistics (else they are 1 and 0)."""
+    torch.manual_seed(seed)
+    block = resnext.grouped_block(*shape)
+    for module in block.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(module.weight)
+            torch.nn.init.normal_(module.bias)
+            module.running_mean.normal_()
+            module.running_var.uniform_(0.5, 2.0)
+    return block
+
+
+@pytest.mark.parametrize("shape", FORM_SHAPES)
+@pytest.mark.parametrize("form", [resnext.SplitTransformMerge, resnext.EarlyConcatenation])
+@pytest.mark.parametrize("training", [False, True])
+def test_tied_forms_compute_the_same_function(shape, form, training):
+    grouped = _randomised_grouped(shape, seed=sum(shape))
+    other = form(*shape)
+    resnext.tie_weights(grouped, other)
+    x = torch.randn(4, shape[0], 8, 8, generator=torch.Generator().manual_seed(2))
+    grouped.train(training)
+    other.train(training)
+    with torch.no_grad():
+        expected, result = grouped(x), other(x)
+    assert result.shape == expected.shape == (4, 4 * shape[1], 8 // shape[4], 8 // shape[4])
+    torch.testing.assert_close(result, expected, atol=1e-5, rtol=1e-5)
+    if training:  # the batch statistics updated the running statistics the same way
+        torch.testing.assert_close(other.bn.running_mean, grouped.bn3.running_mean)
+        torch.testing.assert_close(other.paths[-1].bn2.running_var, grouped.bn2.running_var[-shape[3]:])
+
+
+def test_untied_forms_differ():
+    shape = FORM_SHAPES[2]
+    grouped, split = _randomised_grouped(shape, 0), resnext.SplitTransformMerge(*shape)
+    x = torch.randn(2, shape[0], 8, 8)
+    with torch.no_grad():
+        assert not torch.allclose(grouped.eval()(x), split.eval()(x), atol=1e-3)
+
+
+def test_a_batch_norm_per_path_after_the_last_1x1_is_not_equivalent():
+    """Why form (a) has one batch norm on the sum: normalising each path's output is another function."""
+    shape = FORM_SHAPES[2]
+    grouped, split = _randomised_grouped(shape, 0), resnext.SplitTransformMerge(*shape)
+    resnext.tie_weights(grouped, split)
+    per_path = [torch.nn.BatchNorm2d(split.out_channels) for _ in split.paths]
+    x = torch.randn(4, shape[0], 8, 8)
+    with torch.no_grad():
+        normalised_each = sum(bn(path(x)) for bn, path in zip(per_path, split.paths))
+        normalised_sum = split.bn.train()(sum(path(x) for path in split.paths))
+    assert not torch.allclose(normalised_each, normalised_sum, atol=1e-2)
+
+
+@pytest.mark.parametrize("shape", FORM_SHAPES)
+def test_forms_have_equal_parameters_and_multiply_adds(shape):
+    forms = [resnext.SplitTransformMerge(*shape), resnext.EarlyConcatenation(*shape), resnext.grouped_block(*shape)]
+    assert len({analysis.count_parameters(f) for f in forms}) == 1
+    assert len({analysis.count_macs(f, (1, shape[0], 8, 8)) for f in forms}) == 1
+
+
+def test_form_a_paths_and_shapes():
+    block = resnext.SplitTransformMerge(64, 16, cardinality=4, width=4, stride=2)
+    assert len(block.paths) == 4
+    path = block.paths[0]
+    assert [(m.in_channels, m.out_channels, m.kernel_size, m.stride) for m in (path.reduce, path.transform, path.expand)] == [
+        (64, 4, (1, 1), (1, 1)), (4, 4, (3, 3), (2, 2)), (4, 64, (1, 1), (1, 1))]
+    out = block.paths[0](torch.zeros(1, 64, 8, 8))  # the shape comments of residual()
+    assert out.shape == (1, 64, 4, 4)
+
+
+def test_grouped_block_is_the_networks_block():
+    block = resnext.grouped_block(256, 64, cardinality=32, width=4)
+    twin = models.build("resnext50_32x4d").layer1[1]
+    assert [(k, v.shape) for k, v in block.state_dict().items()] == [(k, v.shape) for k, v in twin.state_dict().items()]
+    assert block.conv2.groups == 32 and block.conv2.out_channels == 128
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="64 \\* width must be a multiple of channels"):
+        resnext.grouped_block(64, 24, cardinality=4, width=4)
+    with pytest.raises(ValueError, match="cardinality"):
+        resnext.SplitTransformMerge(64, 16, cardinality=0, width=4)
+    with pytest.raises(ValueError, match="stride"):
+        resnext.EarlyConcatenation(64, 16, cardinality=4, width=4, stride=3)
+    with pytest.raises(ValueError, match="cardinalities differ"):
+        resnext.tie_weights(resnext.grouped_block(64, 16, 4, 4), resnext.SplitTransformMerge(64, 16, 2, 8))
+    with pytest.raises(ValueError, match="expects a Bottleneck"):
+        resnext.tie_weights(resnext.SplitTransformMerge(64, 16, 4, 4), resnext.SplitTransformMerge(64, 16, 4, 4))
+    with pytest.raises(ValueError, match="shape"):
+        resnext.tie_weights(resnext.grouped_block(64, 16, 4, 4), resnext.SplitTransformMerge(32, 16, 4, 4))

@@ -14,6 +14,15 @@ is ResNet's bottleneck with ``groups=C`` and a wider 3x3, which is how the netwo
 built: ``resnet.Bottleneck(..., groups=C, width_per_group=d)``, whose 3x3 has
 ``channels * d / 64 * C`` maps (128 = 64 * 4 / 64 * 32 in ResNeXt-50's first stage, Table 1).
 
+The three forms are built here to be compared: ``SplitTransformMerge`` (a), ``EarlyConcatenation``
+(b) and ``grouped_block`` (c, a ``resnet.Bottleneck``); ``tie_weights`` copies (c)'s weights into
+(a) or (b), after which the three compute the same function, in training and in evaluation mode.
+Where batch norm goes decides whether that holds: batch norm is per channel, so the batch norms
+after the first 1x1 and the 3x3 split across the paths exactly, but after the last 1x1 there must
+be one batch norm on the paths' sum (normalising each path's output separately is a different
+function). The paper realises its networks in form (c) and applies batch norm right after each
+convolution (Sec. 4, "Implementation details").
+
 Registered networks, torchvision's twins (the same parameter names, shapes and order):
 
     ==================  =====================  ===========  ===========================
@@ -32,10 +41,232 @@ Initialisation, deviations: as ``resnet.ResNet``.
 
 from __future__ import annotations
 
-from . import register
-from .resnet import ResNet
+from collections import OrderedDict
 
-__all__ = ["resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"]
+import torch
+from torch import nn
+
+from . import register
+from ._checks import check_counts
+from .resnet import (
+    Bottleneck, ResidualBlock, ResNet, _check_shortcut, _check_stride, _init_weights, _shortcut_module,
+)
+
+__all__ = [
+    "SplitTransformMerge",
+    "EarlyConcatenation",
+    "grouped_block",
+    "tie_weights",
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+]
+
+
+# --------------------------------------------------------------------------- the block's three forms (Figure 3)
+
+
+def _check_paths(cardinality: int, width: int) -> None:
+    check_counts(cardinality=cardinality, width=width)
+
+
+def _path(in_channels: int, width: int, stride: int) -> list[tuple[str, nn.Module]]:
+    """One path's first two layers: 1x1 (in -> d), batch norm, ReLU, 3x3 (d -> d, the stride), batch norm, ReLU."""
+    return [
+        ("reduce", nn.Conv2d(in_channels, width, kernel_size=1, bias=False)),
+        ("bn1", nn.BatchNorm2d(width)),
+        ("relu1", nn.ReLU(inplace=True)),
+        ("transform", nn.Conv2d(width, width, kernel_size=3, stride=stride, padding=1, bias=False)),
+        ("bn2", nn.BatchNorm2d(width)),
+        ("relu2", nn.ReLU(inplace=True)),
+    ]
+
+
+class SplitTransformMerge(ResidualBlock):
+    """Form (a) of Figure 3: C paths, each 1x1 (in -> d), 3x3 (d -> d), 1x1 (d -> out), summed.
+
+    F(x) = sum_i T_i(x) (Eq. 3), then one batch norm on the sum, the shortcut, and the ReLU.
+    Batch norm and ReLU follow each path's first two convolutions (per-channel, so they split
+    across paths exactly); after the last 1x1 there is one batch norm on the sum, not one per
+    path: normalising each path's output separately is not the same as normalising their sum,
+    and that block would not equal forms (b) and (c).
+
+    Args:
+        in_channels: the input's maps.
+        channels: the block's "channels" as in ``resnet.Bottleneck``: it outputs ``4 * channels``.
+        cardinality: C, the number of paths.
+        width: d, the maps of each path's 3x3 convolution (the bottleneck width).
+        stride: 2 to halve the maps (on each path's 3x3, as ResNeXt does), else 1.
+        shortcut: ``"A"``, ``"B"``, ``"C"`` or ``None``, as in ``resnet.Bottleneck``.
+    """
+
+    expansion = 4
+
+    def __init__(
+        self, in_channels: int, channels: int, cardinality: int, width: int, stride: int = 1,
+        shortcut: str | None = "B",
+    ) -> None:
+        super().__init__()
+        check_counts(in_channels=in_channels, channels=channels)
+        _check_paths(cardinality, width)
+        _check_stride(stride)
+        _check_shortcut(shortcut)
+        out_channels = channels * self.expansion
+        self.shortcut_kind = shortcut
+        self.stride = stride
+        self.cardinality = cardinality
+        self.width = width
+        self.out_channels = out_channels
+        self.paths = nn.ModuleList(
+            nn.Sequential(OrderedDict(_path(in_channels, width, stride)
+                                      + [("expand", nn.Conv2d(width, out_channels, kernel_size=1, bias=False))]))
+            for _ in range(cardinality)
+        )
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _shortcut_module(shortcut, in_channels, out_channels, stride)
+        _init_weights(self, zero_init_residual=False)
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.paths[0](x)              # (N, 4 * channels, H / stride, W / stride): T_1(x)
+        for path in self.paths[1:]:
+            out = out + path(x)             # (N, 4 * channels, H / stride, W / stride): + T_i(x)
+        return self.bn(out)                 # (N, 4 * channels, H / stride, W / stride)
+
+    def last_norm(self) -> nn.BatchNorm2d:
+        return self.bn
+
+
+class EarlyConcatenation(ResidualBlock):
+    """Form (b) of Figure 3: C paths of 1x1 (in -> d) and 3x3 (d -> d), concatenated, one 1x1 (C*d -> out).
+
+    The last 1x1 convolution of form (a), applied to each path and summed, is one 1x1
+    convolution over the paths' concatenated maps: its weight is the paths' weights side by side.
+
+    Args:
+        in_channels: the input's maps.
+        channels: the block outputs ``4 * channels``.
+        cardinality: C, the number of paths.
+        width: d, the maps of each path.
+        stride: 2 to halve the maps (on each path's 3x3), else 1.
+        shortcut: ``"A"``, ``"B"``, ``"C"`` or ``None``.
+    """
+
+    expansion = 4
+
+    def __init__(
+        self, in_channels: int, channels: int, cardinality: int, width: int, stride: int = 1,
+        shortcut: str | None = "B",
+    ) -> None:
+        super().__init__()
+        check_counts(in_channels=in_channels, channels=channels)
+        _check_paths(cardinality, width)
+        _check_stride(stride)
+        _check_shortcut(shortcut)
+        out_channels = channels * self.expansion
+        self.shortcut_kind = shortcut
+        self.stride = stride
+        self.cardinality = cardinality
+        self.width = width
+        self.out_channels = out_channels
+        self.paths = nn.ModuleList(nn.Sequential(OrderedDict(_path(in_channels, width, stride)))
+                                   for _ in range(cardinality))
+        self.expand = nn.Conv2d(cardinality * width, out_channels, kernel_size=1, bias=False)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = _shortcut_module(shortcut, in_channels, out_channels, stride)
+        _init_weights(self, zero_init_residual=False)
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.cat([path(x) for path in self.paths], dim=1)  # (N, C * d, H / stride, W / stride)
+        return self.bn(self.expand(out))                          # (N, 4 * channels, H / stride, W / stride)
+
+    def last_norm(self) -> nn.BatchNorm2d:
+        return self.bn
+
+
+def grouped_block(
+    in_channels: int, channels: int, cardinality: int, width: int, stride: int = 1, shortcut: str | None = "B",
+) -> Bottleneck:
+    """Form (c) of Figure 3: ResNet's bottleneck whose 3x3 is a grouped convolution, C groups of d maps.
+
+    The networks are built from this form: 1x1 (in -> C*d), 3x3 with ``groups=C``, 1x1 (C*d -> out).
+
+    Args:
+        in_channels, channels, cardinality, width, stride, shortcut: as ``SplitTransformMerge``.
+
+    Raises:
+        ValueError: when torchvision's width rule (``channels * width_per_group // 64 * groups``)
+            cannot give C*d maps for this ``channels`` (64*d must be a multiple of ``channels``).
+    """
+    check_counts(channels=channels)
+    _check_paths(cardinality, width)
+    if (64 * width) % channels:
+        raise ValueError(
+            f"a bottleneck of {channels} channels cannot have paths of width {width}: "
+            f"64 * width must be a multiple of channels; got 64 * {width} = {64 * width}"
+        )
+    return Bottleneck(in_channels, channels, stride=stride, shortcut=shortcut, stride_on="3x3",
+                      groups=cardinality, width_per_group=64 * width // channels)
+
+
+def _copy(target: torch.Tensor, source: torch.Tensor) -> None:
+    if target.shape != source.shape:
+        raise ValueError(f"cannot tie a tensor of shape {tuple(target.shape)} to one of shape {tuple(source.shape)}")
+    target.copy_(source)
+
+
+def _tie_norm(target: nn.BatchNorm2d, source: nn.BatchNorm2d, index: slice | None = None) -> None:
+    """Copy ``source``'s scale, shift and running statistics (channels ``index``) into ``target``."""
+    for name in ("weight", "bias", "running_mean", "running_var"):
+        value = getattr(source, name)
+        _copy(getattr(target, name), value if index is None else value[index])
+    target.num_batches_tracked.copy_(source.num_batches_tracked)
+
+
+@torch.no_grad()
+def tie_weights(grouped: Bottleneck, form: SplitTransformMerge | EarlyConcatenation) -> None:
+    """Copy form (c)'s weights into form (a) or (b), so that all compute the same function.
+
+    Path i gets the i-th d maps of the first 1x1 convolution and of its batch norm, the i-th
+    group of the 3x3 convolution and of its batch norm, and (form (a)) the i-th d input
+    columns of the last 1x1 convolution; form (b)'s last 1x1 is form (c)'s. The last batch
+    norm and the shortcut are copied whole. Running statistics are copied too, so the forms
+    agree in evaluation mode as well as in training mode.
+
+    Args:
+        grouped: form (c), e.g. from ``grouped_block``.
+        form: a ``SplitTransformMerge`` or ``EarlyConcatenation`` of the same shape.
+
+    Raises:
+        ValueError: when the two blocks' cardinalities or shapes differ.
+    """
+    if not isinstance(grouped, Bottleneck) or not isinstance(form, (SplitTransformMerge, EarlyConcatenation)):
+        raise ValueError(
+            "tie_weights expects a Bottleneck (form (c)) and a SplitTransformMerge or EarlyConcatenation; "
+            f"got {type(grouped).__name__} and {type(form).__name__}"
+        )
+    if grouped.conv2.groups != form.cardinality:
+        raise ValueError(f"the blocks' cardinalities differ: {grouped.conv2.groups} groups and {form.cardinality} paths")
+    d = form.width
+    for i, path in enumerate(form.paths):
+        maps = slice(i * d, (i + 1) * d)
+        _copy(path.reduce.weight, grouped.conv1.weight[maps])
+        _tie_norm(path.bn1, grouped.bn1, maps)
+        _copy(path.transform.weight, grouped.conv2.weight[maps])
+        _tie_norm(path.bn2, grouped.bn2, maps)
+        if isinstance(form, SplitTransformMerge):
+            _copy(path.expand.weight, grouped.conv3.weight[:, maps])
+    if isinstance(form, EarlyConcatenation):
+        _copy(form.expand.weight, grouped.conv3.weight)
+    _tie_norm(form.bn, grouped.bn3)
+    if (grouped.downsample is None) != (form.downsample is None):
+        raise ValueError("one block has a projection shortcut and the other has not")
+    if grouped.downsample is not None:
+        form.downsample.load_state_dict(grouped.downsample.state_dict())
+
+
+# --------------------------------------------------------------------------- networks
 
 
 def _resnext(depth: int, cardinality: int, width: int):
