@@ -78,3 +78,24 @@ def test_imagenet_twins_are_torchvision_s(name):
         with torch.no_grad():
             assert torch.equal(ours(x), theirs(x))
         assert ours.layer1[0].conv2.out_channels == 2 * models.build("resnet50").layer1[0].conv2.out_channels
+
+
+@pytest.mark.parametrize("depth, k", [(16, 8), (28, 10), (40, 4), (10, 2), (40, 1), (22, 1)])
+def test_depth_counts_the_convolutions_projections_included(depth, k):
+    # WRN-n-k: "a total number of convolutional layers n" (Sec. 2); the 4 beyond the blocks' 6N are the
+    # first convolution and the three 1x1 projections (szagoruyko/wide-residual-networks issue #18).
+    with torch.device("meta"):
+        model = wide_resnet.WideResNet(depth, k)
+    convs = [name for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    projections = [name for name in convs if name.endswith("downsample")]
+    assert len(projections) == (3 if k > 1 else 2)  # k = 1: the first group keeps 16 maps at stride 1
+    assert len(convs) == (depth if k > 1 else depth - 1)
+    assert len(convs) - len(projections) - 1 == 6 * model.blocks_per_group
+
+
+def test_parameters_grow_as_k_squared():
+    # Every layer but the first convolution and the classifier has k x as many inputs and outputs.
+    with torch.device("meta"):
+        counts = {k: count_parameters(wide_resnet.WideResNet(16, k)) for k in (1, 2, 4, 8, 16)}
+    ratios = [counts[2 * k] / counts[k] for k in (1, 2, 4, 8)]
+    assert all(3.5 < r < 4.0 for r in ratios) and ratios == sorted(ratios)  # approaches 4 from below

@@ -13,10 +13,14 @@ large convolutions use a parallel processor better than many small ones.
 WRN-d-k for CIFAR (Table 1): a 3x3 convolution to 16 maps; three groups of N = (d - 4) / 6
 blocks on 32x32, 16x16 and 8x8 maps with 16k, 32k and 64k filters (the first block of the
 second and third group halves the maps with stride 2); batch norm and ReLU; 8x8 average
-pooling; a fully connected layer. The depth d = 6N + 4 counts the 6N convolutions of the blocks and
-four more; the first convolution and the fully connected layer are two of them, and the paper's
-Table 1 does not name the other two (the 1x1 projections where the width changes are three when
-k > 1, two when k = 1). Each block is "B(3,3)", two 3x3 convolutions in
+pooling; a fully connected layer. The depth d = 6N + 4 is the paper's "total number of
+convolutional layers" (Sec. 2: "WRN-n-k denotes a residual network that has a total number of
+convolutional layers n"): the 6N 3x3 convolutions of the blocks, the first convolution and the three
+1x1 projection convolutions of the groups' first blocks (the fully connected layer is not counted).
+Table 1 does not list the projections; the first author, asked why 6N + 4, pointed to them ("did you
+count downsampling convolutions?", szagoruyko/wide-residual-networks issue #18). With k = 1 the first
+group needs no projection (16 maps in, 16 out, stride 1), so WRN-d-1 has d - 1 convolutions; the name
+keeps d. Each block is "B(3,3)", two 3x3 convolutions in
 pre-activation order (He et al., "Identity Mappings in Deep Residual Networks", ECCV 2016):
 BN-ReLU-conv, BN-ReLU-conv, added to the shortcut, with nothing after the addition. Dropout,
 when on, sits between the two convolutions, after the second ReLU (Sec. 2.4; 0.3 on CIFAR).
