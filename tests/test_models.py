@@ -73,6 +73,12 @@ TORCHVISION_PARAMETERS = {
     "resnext50_32x4d": 25_028_904,
     "resnext101_32x8d": 88_791_336,
     "resnext101_64x4d": 83_455_272,
+    "densenet121": 7_978_856,
+    "densenet161": 28_681_000,
+    "densenet169": 14_149_480,
+    "densenet201": 20_013_928,
+    "squeezenet1_0": 1_248_424,
+    "squeezenet1_1": 1_235_496,
     "googlenet": 13_004_888,  # with its auxiliary heads, as torchvision.models.googlenet(weights=None); see TORCHVISION_AUX_PARAMETERS
 }
 # Twins whose published weights' meta["num_params"] leaves out their auxiliary heads (torchvision's
@@ -107,6 +113,9 @@ DOCUMENTED_PARAMETERS = {
     "wrn16_8": 10_961_370,
     "wrn28_10": 36_479_194,
     "wrn40_4": 8_949_210,
+    # Huang et al. 2017, Table 2 prints 1.0 M and 0.8 M (checked in test_densenet.py).
+    "densenet40_cifar": 1_019_722,
+    "densenet_bc100_cifar": 769_162,
 }
 CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 
