@@ -8,13 +8,14 @@ These are teaching networks sized for a CPU, not registered models.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import googlenet, vgg
+from .models import googlenet, resnet, vgg
 
 __all__ = [
     "four_layer_cnn",
@@ -28,6 +29,17 @@ __all__ = [
     "SmallInception",
     "small_inception",
     "gradient_norms",
+    "OPTIMIZERS",
+    "NARROW_WIDTHS",
+    "DEGRADATION",
+    "shrink",
+    "narrow_resnet",
+    "training_losses",
+    "block_input_gradients",
+    "deepen",
+    "remove_block",
+    "recalibrate_batch_norm",
+    "accuracy",
 ]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -283,3 +295,247 @@ def gradient_norms(net: SmallInception, images: torch.Tensor, labels: torch.Tens
 
 def _in_aux(net: SmallInception, module: nn.Module) -> bool:
     return net.aux is not None and any(module is m for m in net.aux.modules())
+
+
+# --------------------------------------------------------------------------- ResNet chapter
+
+#: The optimisers of :func:`training_losses`: SGD with momentum 0.9 (the paper's), or Adam.
+OPTIMIZERS = {
+    "sgd": lambda params, **kwargs: torch.optim.SGD(params, momentum=0.9, **kwargs),
+    "adam": torch.optim.Adam,
+}
+
+#: The widths of the ResNet chapter's networks: the CIFAR family's 16, 32, 64 filters halved.
+NARROW_WIDTHS = (8, 16, 32)
+
+#: The ResNet chapter's degradation runs in quick mode (the notebook and its claims test read them
+#: from here): the colour digits averaged down to ``size``×``size``, a shallow and a deep network
+#: of each kind, ``steps`` steps of ``optimizer`` at ``lr`` on batches of ``batch_size``.
+DEGRADATION = {"size": 12, "depths": (8, 26), "steps": 128, "batch_size": 64, "lr": 3e-3, "optimizer": "adam"}
+
+
+def shrink(dataset: torch.utils.data.TensorDataset, size: int) -> torch.utils.data.TensorDataset:
+    """The same images averaged down to ``size``×``size`` (adaptive average pooling; 16 is :func:`half_size`).
+
+    Args:
+        dataset: images (N, C, H, W) and labels.
+        size: the new side, at most the old one.
+    """
+    images, labels = dataset.tensors
+    if not isinstance(size, int) or not 1 <= size <= min(images.shape[-2:]):
+        raise ValueError(f"size must be an int in 1..{min(images.shape[-2:])}; got {size!r}")
+    return torch.utils.data.TensorDataset(F.adaptive_avg_pool2d(images, size), labels)
+
+
+def narrow_resnet(depth: int, shortcut: str | None, widths: Sequence[int] = NARROW_WIDTHS,
+                  zero_init_residual: bool = False) -> resnet.CifarResNet:
+    """The ResNet chapter's network: the CIFAR-10 family's shape (Sec. 4.2) at narrow widths.
+
+    A 3×3 convolution, three stages of n basic blocks (depth = 6n + 2), global average pooling
+    and a linear layer, as ``CifarResNet``; ``shortcut="A"`` gives the residual network,
+    ``None`` its plain twin (the same layers and, for one seed, the same initial weights).
+
+    Args:
+        depth: 6n + 2 (8, 14, 20, ...).
+        shortcut: ``"A"`` (identity shortcuts, zero-padded where the maps double) or ``None``.
+        widths: the filters of the three stages.
+        zero_init_residual: start every block's branch at zero (the block is then the identity).
+    """
+    return resnet.CifarResNet(depth, widths=widths, shortcut=shortcut, zero_init_residual=zero_init_residual)
+
+
+def training_losses(
+    net: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    steps: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    weight_decay: float = 0.0,
+    optimizer: str = "sgd",
+    device: torch.device | str = "cpu",
+) -> list[float]:
+    """Train ``net`` for ``steps`` steps of SGD with momentum 0.9 (or Adam); return the training loss of every step.
+
+    The loss of a step is the cross-entropy of the batch before the step updates the weights.
+    Batches are drawn without replacement from a permutation of the images that depends on
+    ``seed`` only (a new permutation each pass), so networks trained with one seed see the
+    same batches.
+
+    Args:
+        net: the network, already on ``device``; it is left in training mode.
+        images, labels: the training set, (N, C, H, W) and (N,).
+        steps: the number of updates.
+        lr: the learning rate (constant).
+        batch_size: the images per step.
+        seed: the seed of the order of the images.
+        weight_decay: the L2 penalty's coefficient (``weight_decay * w`` is added to each gradient).
+        optimizer: ``"sgd"`` (momentum 0.9, the paper's) or ``"adam"``.
+        device: where ``net`` is.
+    """
+    if steps < 1 or batch_size < 1 or batch_size > len(images):
+        raise ValueError(f"steps must be >= 1 and batch_size in 1..{len(images)}; got {steps}, {batch_size}")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
+    step = OPTIMIZERS[optimizer](net.parameters(), lr=lr, weight_decay=weight_decay)
+    order = torch.Generator().manual_seed(seed)
+    batches: list[torch.Tensor] = []
+    losses = []
+    net.train()
+    for _ in range(steps):
+        if not batches:
+            batches = list(torch.randperm(len(images), generator=order).split(batch_size))[::-1]
+            if len(batches[0]) < batch_size:
+                batches.pop(0)  # the short last batch of a pass (listed first, reversed) is dropped
+        batch = batches.pop()
+        x, y = images[batch].to(device), labels[batch].to(device)
+        loss = F.cross_entropy(net(x), y)
+        step.zero_grad()
+        loss.backward()
+        step.step()
+        losses.append(loss.item())
+    return losses
+
+
+def block_input_gradients(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """The norm of the loss's gradient reaching each block: ‖∂L/∂x_l‖ at the input x_l of block l.
+
+    One forward pass in training mode (batch statistics, as during training) on ``images``,
+    the cross-entropy with ``labels``, and ``torch.autograd.grad`` with respect to the input of
+    every block of ``resnet.residual_blocks(net)``, in order, then the output of the last block.
+    The weights and their ``.grad`` are not changed; the batch norms' running statistics are
+    (as by any forward pass in training mode).
+
+    Args:
+        net: a network with residual (or plain) blocks, such as :func:`narrow_resnet`'s.
+        images, labels: one batch, on ``net``'s device.
+    """
+    blocks = [block for _, block in resnet.residual_blocks(net)]
+    if not blocks:
+        raise ValueError(f"net must have residual or plain blocks (resnet.ResidualBlock); {type(net).__name__} has none")
+    points: list[torch.Tensor] = []
+    hooks = [block.register_forward_pre_hook(lambda module, args: points.append(args[0])) for block in blocks]
+    hooks.append(blocks[-1].register_forward_hook(lambda module, args, output: points.append(output)))
+    try:
+        net.train()
+        loss = F.cross_entropy(net(images), labels)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    grads = torch.autograd.grad(loss, points)
+    return [g.norm().item() for g in grads]
+
+
+def _copy_block(source: resnet.ResidualBlock, target: resnet.ResidualBlock) -> None:
+    target.load_state_dict(source.state_dict())
+
+
+def _make_identity(block: resnet.BasicBlock) -> None:
+    """Set a stride-1 basic block's weights so that, in eval mode, it maps every x >= 0 to x.
+
+    Residual: the branch's last batch norm outputs 0 (scale and shift 0), so the block is relu(0 + x).
+    Plain: each convolution is the identity kernel (a 1 at the centre of channel c's kernel for
+    output c), each batch norm undoes its own normalisation (scale sqrt(var + eps), shift mean),
+    and the ReLUs pass the non-negative input unchanged.
+    """
+    with torch.no_grad():
+        if block.shortcut_kind is not None:
+            block.bn2.weight.zero_()
+            block.bn2.bias.zero_()
+            return
+        for conv, bn in ((block.conv1, block.bn1), (block.conv2, block.bn2)):
+            nn.init.dirac_(conv.weight)
+            bn.weight.copy_((bn.running_var + bn.eps).sqrt())
+            bn.bias.copy_(bn.running_mean)
+
+
+def deepen(shallow: resnet.CifarResNet, depth: int) -> resnet.CifarResNet:
+    """The construction of Sec. 1 of He et al. (2016): a deeper network that computes what ``shallow`` does.
+
+    Builds a ``CifarResNet`` of ``depth`` with ``shallow``'s widths and shortcut kind, copies
+    ``shallow``'s first convolution, blocks and classifier into it (each stage's blocks first),
+    and makes every extra block an identity map (see ``_make_identity``). In eval mode the
+    result computes the same function as ``shallow`` (exactly, for residual blocks; up to
+    rounding for plain ones, whose identity goes through two convolutions and batch norms).
+    Returned in eval mode.
+
+    Args:
+        shallow: a trained (or any) ``CifarResNet``.
+        depth: the deeper network's depth, 6n + 2, at least ``shallow.depth``.
+    """
+    if not isinstance(shallow, resnet.CifarResNet):
+        raise ValueError(f"shallow must be a CifarResNet; got {type(shallow).__name__}")
+    if not isinstance(depth, int) or depth < shallow.depth or (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n + 2 and at least the shallow network's {shallow.depth}; got {depth!r}")
+    widths = (shallow.layer1[0].out_channels, shallow.layer2[0].out_channels, shallow.layer3[0].out_channels)
+    deep = resnet.CifarResNet(depth, num_classes=shallow.fc.out_features, in_channels=shallow.conv1.in_channels,
+                              shortcut=shallow.shortcut_kind, widths=widths)
+    deep.conv1.load_state_dict(shallow.conv1.state_dict())
+    deep.bn1.load_state_dict(shallow.bn1.state_dict())
+    deep.fc.load_state_dict(shallow.fc.state_dict())
+    for name in ("layer1", "layer2", "layer3"):
+        source, target = getattr(shallow, name), getattr(deep, name)
+        for k, block in enumerate(target):
+            if k < len(source):
+                _copy_block(source[k], block)
+            else:
+                _make_identity(block)
+    return deep.eval()
+
+
+def remove_block(net: nn.Module, index: int) -> nn.Module:
+    """A copy of ``net`` whose block ``index`` has all its weights at zero, where L2 decay pushes them.
+
+    A residual block then outputs relu(0 + shortcut(x)): x itself after a ReLU (the identity)
+    for a stride-1 block. A plain block outputs relu(0) = 0: everything after it sees zeros.
+    The deletion of a block from a trained network, as Veit et al. (2016) do.
+
+    Args:
+        net: a network with blocks (``resnet.residual_blocks``).
+        index: which block, counting from 0 in the order of ``residual_blocks``.
+    """
+    blocks = resnet.residual_blocks(net)
+    if not 0 <= index < len(blocks):
+        raise ValueError(f"index must be in 0..{len(blocks) - 1}; got {index!r}")
+    lesioned = copy.deepcopy(net)
+    with torch.no_grad():
+        for p in resnet.residual_blocks(lesioned)[index][1].parameters():
+            p.zero_()
+    return lesioned
+
+
+@torch.no_grad()
+def recalibrate_batch_norm(net: nn.Module, images: torch.Tensor, batch_size: int = 500) -> nn.Module:
+    """Recompute every batch norm's running mean and variance on ``images``; return ``net`` in eval mode.
+
+    Early in training the weights change faster than the running averages (momentum 0.1) follow,
+    so evaluation mode would use statistics of older weights. This replaces them by the exact
+    averages over ``images`` for the current weights (batches in training mode, no weight changes).
+
+    Args:
+        net: the network.
+        images: training images, on ``net``'s device.
+        batch_size: images per forward pass.
+    """
+    norms = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches
+    net.train()
+    for batch in images.split(batch_size):
+        net(batch)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    return net.eval()
+
+
+@torch.no_grad()
+def accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
+    """The fraction of ``images`` that ``net`` (in eval mode) classifies right."""
+    net.eval()
+    right = sum((net(x).argmax(1) == y).sum().item()
+                for x, y in zip(images.split(batch_size), labels.split(batch_size)))
+    return right / len(images)
