@@ -44,7 +44,7 @@ def build(p_last: float | None, seed: int) -> resnet.CifarResNet:
 
 @functools.lru_cache(maxsize=None)
 def quick_run(p_last: float | None, seed: int) -> tuple[sd.TrainingRun, float, float]:
-    """The notebook's quick_run: the training run, the training and the test accuracy."""
+    """The notebook's train: the training run, the training and the test accuracy."""
     train_set, test_set = digits()
     net = build(p_last, seed)
     images, labels = train_set.tensors
