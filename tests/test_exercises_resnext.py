@@ -113,6 +113,8 @@ def merge_paths(convs, *, dim=0, bias=True, groups=None, order=1):
             merged.weight.copy_(torch.cat([conv.weight for conv in convs], dim=1).reshape(merged.weight.shape))
         if bias:
             merged.bias.copy_(torch.cat([conv.bias for conv in convs]))
+        else:
+            merged.bias.zero_()
     return merged
 
 
@@ -130,7 +132,7 @@ def _dense(convs):
 
 WRONG_MERGES = {
     "weights along the input axis": lambda convs: merge_paths(convs, dim=1),
-    "biases not copied": lambda convs: merge_paths(convs, bias=False),
+    "biases zeroed, not copied": lambda convs: merge_paths(convs, bias=False),
     "paths in reverse order": lambda convs: merge_paths(convs, order=-1),
     "dense with zeros (not grouped)": _dense,
     "a Sequential of the paths": lambda convs: nn.Sequential(*convs),
@@ -145,3 +147,7 @@ def test_merge_paths_accepts_the_right_answer():
 @pytest.mark.parametrize("mistake", WRONG_MERGES)
 def test_merge_paths_rejects(mistake):
     assert "merge_paths" in failure(exercises.check_merge_paths, WRONG_MERGES[mistake])
+
+
+def test_merge_paths_says_a_dense_convolution_is_not_grouped():
+    assert "groups=1" in failure(exercises.check_merge_paths, _dense)

@@ -65,6 +65,7 @@ def _randomised_grouped(shape, seed):
             torch.nn.init.normal_(module.bias)
             module.running_mean.normal_()
             module.running_var.uniform_(0.5, 2.0)
+            module.num_batches_tracked.fill_(7)
     return block
 
 
@@ -82,6 +83,7 @@ def test_tied_forms_compute_the_same_function(shape, form, training):
         expected, result = grouped(x), other(x)
     assert result.shape == expected.shape == (4, 4 * shape[1], 8 // shape[4], 8 // shape[4])
     torch.testing.assert_close(result, expected, atol=1e-5, rtol=1e-5)
+    assert other.paths[0].bn1.num_batches_tracked == grouped.bn1.num_batches_tracked
     if training:  # the batch statistics updated the running statistics the same way
         torch.testing.assert_close(other.bn.running_mean, grouped.bn3.running_mean)
         torch.testing.assert_close(other.paths[-1].bn2.running_var, grouped.bn2.running_var[-shape[3]:])
