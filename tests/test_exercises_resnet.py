@@ -201,3 +201,23 @@ def test_make_identity_accepts_the_right_answer():
 def test_make_identity_rejects(mistake):
     message = failure(exercises.check_make_identity, WRONG_IDENTITIES[mistake])
     assert "make_identity" in message
+
+
+def zero_convolutions_and_last_shift(block):
+    # The identity in training mode (batch statistics of zeros), not in evaluation mode.
+    with torch.no_grad():
+        block.conv1.weight.zero_()
+        block.conv2.weight.zero_()
+        block.bn2.bias.zero_()
+
+
+def change_a_weight_and_patch_forward(block):
+    with torch.no_grad():
+        block.bn1.bias.zero_()
+    block.forward = lambda x: x
+
+
+@pytest.mark.parametrize("mistake", [zero_convolutions_and_last_shift, change_a_weight_and_patch_forward])
+def test_make_identity_rejects_answers_that_pass_in_one_mode_or_by_patching(mistake):
+    message = failure(exercises.check_make_identity, mistake)
+    assert "make_identity" in message

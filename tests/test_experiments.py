@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnnzoo import experiments
-from cnnzoo.models import vgg
+from cnnzoo.models import resnet, vgg
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -166,3 +167,189 @@ def test_gradient_norms_without_head_and_bad_net():
     assert set(norms) == {"main"} and len(norms["main"]) == 37
     with pytest.raises(ValueError, match="SmallInception"):
         experiments.gradient_norms(nn.Linear(2, 2), torch.zeros(1, 2), torch.zeros(1, dtype=torch.long))
+
+
+# --------------------------------------------------------------------------- ResNet chapter
+
+
+
+def test_shrink_averages_down_and_rejects_bad_sizes():
+    images, labels = torch.arange(2 * 3 * 32 * 32, dtype=torch.float32).view(2, 3, 32, 32), torch.tensor([1, 2])
+    dataset = torch.utils.data.TensorDataset(images, labels)
+    small = experiments.shrink(dataset, 16).tensors[0]
+    assert torch.equal(small, experiments.half_size(dataset).tensors[0])
+    assert experiments.shrink(dataset, 1).tensors[0][0, 0, 0, 0] == images[0, 0].mean()
+    for bad in (0, 33, 12.0):
+        with pytest.raises(ValueError, match="size"):
+            experiments.shrink(dataset, bad)
+
+
+@pytest.mark.parametrize("shortcut", ["A", None])
+def test_narrow_resnet_is_the_cifar_family_at_narrow_widths(shortcut):
+    net = experiments.narrow_resnet(14, shortcut)
+    assert isinstance(net, resnet.CifarResNet) and net.shortcut_kind == shortcut
+    assert len(resnet.residual_blocks(net)) == 6
+    assert [s[0].out_channels for s in (net.layer1, net.layer2, net.layer3)] == list(experiments.NARROW_WIDTHS)
+    torch.manual_seed(0)
+    twin = experiments.narrow_resnet(14, "A" if shortcut is None else None)
+    torch.manual_seed(0)
+    again = experiments.narrow_resnet(14, shortcut)
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), twin.state_dict().values()))
+
+
+def small_training_set():
+    torch.manual_seed(0)
+    return torch.randn(40, 3, 8, 8), torch.randint(0, 10, (40,))
+
+
+def test_training_losses_repeat_with_the_seed_and_follow_the_optimizer():
+    images, labels = small_training_set()
+
+    def run(seed, optimizer="sgd"):
+        torch.manual_seed(1)
+        net = experiments.narrow_resnet(8, "A", widths=(2, 2, 2))
+        return experiments.training_losses(net, images, labels, steps=7, lr=0.05, batch_size=16, seed=seed,
+                                           optimizer=optimizer)
+
+    first = run(0)
+    assert len(first) == 7 and run(0) == first and run(1) != first and run(0, "adam") != first
+    with pytest.raises(ValueError, match="optimizer"):
+        run(0, "rmsprop")
+
+
+def test_training_losses_is_the_loss_before_each_step():
+    # A learning rate of 0 never changes the weights: each step's loss is the loss of its batch.
+    images, labels = small_training_set()
+    net = experiments.narrow_resnet(8, None, widths=(2, 2, 2))
+    losses = experiments.training_losses(net, images, labels, steps=3, lr=0.0, batch_size=16, seed=5)
+    order = torch.randperm(40, generator=torch.Generator().manual_seed(5)).split(16)
+    expected = [F.cross_entropy(net.train()(images[b]), labels[b]).item() for b in order[:2]]
+    assert losses[:2] == pytest.approx(expected, rel=1e-5)
+    # the pass has 40 images: two full batches, the short one (8 images) is dropped, a new pass begins
+    assert len(losses) == 3
+    with pytest.raises(ValueError):
+        experiments.training_losses(net, images, labels, steps=0, lr=0.1, batch_size=16, seed=0)
+
+
+def test_block_input_gradients_match_autograd_and_leave_the_weights():
+    images, labels = small_training_set()
+    torch.manual_seed(0)
+    net = experiments.narrow_resnet(8, "A", widths=(2, 4, 4))
+    norms = experiments.block_input_gradients(net, images, labels)
+    assert len(norms) == 3 + 1 and all(p.grad is None for p in net.parameters())
+    # By hand: the input of the second block is the output of the first.
+    points = []
+    hook = net.layer2[0].register_forward_pre_hook(lambda m, a: points.append(a[0]))
+    loss = F.cross_entropy(net(images), labels)
+    hook.remove()
+    (grad,) = torch.autograd.grad(loss, points)
+    assert norms[1] == pytest.approx(grad.norm().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="blocks"):
+        experiments.block_input_gradients(nn.Sequential(nn.Flatten(), nn.Linear(192, 10)), images, labels)
+
+
+@pytest.mark.parametrize("shortcut", ["A", None])
+def test_deepen_computes_the_shallow_function(shortcut):
+    torch.manual_seed(0)
+    shallow = experiments.narrow_resnet(8, shortcut, widths=(3, 4, 5))
+    with torch.no_grad():  # running statistics that are not the defaults
+        for m in shallow.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+                m.bias.uniform_(-1, 1)
+    shallow.eval()
+    deep = experiments.deepen(shallow, 20)
+    assert len(resnet.residual_blocks(deep)) == 9 and not deep.training
+    x = torch.randn(4, 3, 12, 12)
+    with torch.no_grad():
+        assert torch.allclose(deep(x), shallow(x), atol=1e-5)
+    for bad in (2, 9, 14.0):
+        with pytest.raises(ValueError, match="depth"):
+            experiments.deepen(shallow, bad)
+    with pytest.raises(ValueError, match="CifarResNet"):
+        experiments.deepen(nn.Linear(2, 2), 20)
+
+
+def test_deepen_identity_blocks_are_not_the_identity_with_batch_statistics():
+    # The plain identity needs fixed statistics: in training mode the extra block changes its input.
+    torch.manual_seed(0)
+    deep = experiments.deepen(experiments.narrow_resnet(8, None).eval(), 14)
+    block = deep.layer1[1].train()
+    x = torch.relu(torch.randn(8, 8, 6, 6)) + 1
+    with torch.no_grad():
+        assert not torch.allclose(block(x), x, atol=1e-3)
+
+
+def test_remove_block_identity_for_residual_constant_for_plain():
+    torch.manual_seed(0)
+    images = torch.randn(6, 3, 12, 12)
+    for shortcut in ("A", None):
+        net = experiments.narrow_resnet(14, shortcut).eval()
+        with torch.no_grad():  # trained-looking statistics: a zero input does not give a zero batch norm output
+            for m in net.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.running_mean.uniform_(-1, 1)
+                    m.bias.uniform_(-1, 1)
+        lesioned = experiments.remove_block(net, 1).eval()   # layer1.1, a stride-1 block
+        assert any(p.abs().sum() > 0 for p in resnet.residual_blocks(net)[1][1].parameters())  # the original is intact
+        with torch.no_grad():
+            x = lesioned.relu(lesioned.bn1(lesioned.conv1(images)))
+            x = lesioned.layer1[0](x)
+            if shortcut:
+                assert torch.equal(lesioned.layer1[1](x), x)
+            else:
+                out = lesioned(images)
+                assert torch.allclose(out, out[:1].expand_as(out))
+    with pytest.raises(ValueError, match="index"):
+        experiments.remove_block(net, 6)
+
+
+def test_recalibrate_batch_norm_uses_the_exact_averages():
+    torch.manual_seed(0)
+    net = experiments.narrow_resnet(8, "A", widths=(2, 2, 2))
+    images = torch.randn(30, 3, 8, 8) * 3 + 1
+    experiments.recalibrate_batch_norm(net, images, batch_size=10)
+    assert not net.training and net.bn1.momentum == 0.1
+    with torch.no_grad():
+        z = net.conv1(images)
+    assert torch.allclose(net.bn1.running_mean, z.mean(dim=(0, 2, 3)), atol=1e-5)
+
+
+def test_accuracy_counts_right_answers():
+    net = nn.Sequential(nn.Flatten(), nn.Linear(2, 2, bias=False))
+    with torch.no_grad():
+        net[1].weight.copy_(torch.eye(2))
+    images = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]).view(3, 2, 1, 1)
+    assert experiments.accuracy(net, images, torch.tensor([0, 1, 1]), batch_size=2) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("shortcut", ["A", None])
+def test_make_identity_on_a_block_with_random_statistics(shortcut):
+    torch.manual_seed(0)
+    block = resnet.BasicBlock(4, 4, shortcut=shortcut)
+    with torch.no_grad():
+        for m in block.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 2)
+                m.bias.uniform_(-1, 1)
+    experiments._make_identity(block)
+    x = torch.relu(torch.randn(3, 4, 5, 5))
+    with torch.no_grad():
+        assert torch.allclose(block.eval()(x), x, atol=1e-5)
+        if shortcut:  # the zero branch is the identity with batch statistics too
+            assert torch.equal(block.train()(x), x)
+
+
+def test_training_losses_records_the_loss_before_the_step_updates_the_weights():
+    import copy
+
+    images, labels = small_training_set()
+    torch.manual_seed(0)
+    net = experiments.narrow_resnet(8, "A", widths=(2, 2, 2))
+    before = copy.deepcopy(net)
+    losses = experiments.training_losses(net, images, labels, steps=2, lr=0.5, batch_size=16, seed=3)
+    first = torch.randperm(40, generator=torch.Generator().manual_seed(3))[:16]
+    assert losses[0] == pytest.approx(F.cross_entropy(before.train()(images[first]), labels[first]).item(), rel=1e-5)
