@@ -13,6 +13,7 @@ Tests marked ``slow`` execute a notebook or build a book.
 
 from __future__ import annotations
 
+import ast
 import copy
 import html
 import re
@@ -614,21 +615,43 @@ def test_student_notebooks_have_no_outputs(chapter) -> None:
     fail_if(has_outputs(student), f"outputs in the student {path.name}")
 
 
+def _names(source: str, ctx: type) -> set[str]:
+    """The names a cell's code binds (``ast.Store``, with its functions and classes) or reads (``ast.Load``)."""
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ctx):
+            found.add(node.id)
+        elif ctx is ast.Store and isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found.add(node.name)
+    return found
+
+
 @pytest.mark.slow
 def test_stubs_raise_not_implemented(chapter) -> None:
     """(c) Run the student notebook: only the stubs fail, and they fail with NotImplementedError.
 
-    What runs is the setup cell, the imports cell and everything from the first exercise to the
-    end (the exercises need nothing else, as nbgrader's release of them shows). The cells left
-    out are the teacher's own cells, word for word (checked here), which nbval runs already:
-    running them a second time would double the chapter's test time and check nothing new.
+    What runs is what nbgrader releases: the setup cell, the imports cell and the exercises
+    (the exercises need nothing else). The cells left out are the teacher's own cells, word for
+    word, and none of them reads a name that an answer cell defines (both checked here), so they
+    run in the student's notebook exactly as nbval runs them in the teacher's (the cells before the
+    first exercise run before any answer exists): running them a
+    second time would double the chapter's test time and check nothing new.
     """
     path, teacher, student = chapter
-    part, kept = exercise_part(student, to_end=True)
+    assert len(student.cells) == len(teacher.cells), "the student edition keeps the teacher's cells, one for one"
+    kept = exercise_part(teacher)[1]
+    part = copy.deepcopy(student)
+    part.cells = [student.cells[i] for i in kept]
     skipped = [i for i in range(len(student.cells)) if i not in kept]
-    assert skipped == [i for i in range(len(teacher.cells)) if i not in exercise_part(teacher, to_end=True)[1]]
-    changed = [i for i in skipped if student.cells[i].source != teacher.cells[i].source]
-    fail_if([f"cell {i} differs from the teacher's" for i in changed], f"the student {path.name} before its exercises")
+    problems = [f"cell {i} differs from the teacher's" for i in skipped if student.cells[i].source != teacher.cells[i].source]
+    answers = set().union(*[_names(c.source, ast.Store) for c in student.cells if c.cell_type == "code" and is_answer_cell(c)])
+    first_exercise = min(ex.start_cell for ex in parse_exercises(teacher))
+    for i in skipped:
+        cell = student.cells[i]
+        if i > first_exercise and cell.cell_type == "code" and (used := _names(cell.source, ast.Load) & answers):
+            problems.append(f"cell {i}, outside the exercises, reads {sorted(used)}, which an answer cell defines")
+    fail_if(problems, f"the student {path.name} outside its exercises")
     execute_notebook(part, cwd=path.parent, allow_errors=True)
     fail_if(stub_failures(part), f"the student {path.name}, executed from its exercises")
 
