@@ -116,6 +116,9 @@ DOCUMENTED_PARAMETERS = {
     # Huang et al. 2017, Table 2 prints 1.0 M and 0.8 M (checked in test_densenet.py).
     "densenet40_cifar": 1_019_722,
     "densenet_bc100_cifar": 769_162,
+    # Xie et al. 2017, Table 7 prints 34.4M and 68.1M (CIFAR-10, 10 classes): truncated, checked in test_resnext.py.
+    "resnext29_8x64d": 34_426_698,
+    "resnext29_16x64d": 68_155_210,
 }
 CHECKED_PARAMETERS = {**PAPER_PARAMETERS, **TORCHVISION_PARAMETERS, **DOCUMENTED_PARAMETERS}
 

@@ -1,6 +1,8 @@
-"""ResNeXt (models/resnext.py) against Xie et al. (2017), Table 1, Figure 3 (the three equivalent forms), and torchvision's twins."""
+"""ResNeXt (models/resnext.py) against Xie et al. (2017), Table 1, Figure 3 (the three equivalent forms), torchvision's twins, and the CIFAR networks (Sec. 5.3, Table 7; the authors' Torch code)."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
@@ -147,3 +149,100 @@ def test_bad_input_is_refused():
         resnext.tie_weights(resnext.SplitTransformMerge(64, 16, 4, 4), resnext.SplitTransformMerge(64, 16, 4, 4))
     with pytest.raises(ValueError, match="shape"):
         resnext.tie_weights(resnext.grouped_block(64, 16, 4, 4), resnext.SplitTransformMerge(32, 16, 4, 4))
+
+
+# --------------------------------------------------------------------------- the CIFAR networks (Sec. 5.3, Table 7)
+
+CIFAR_NAMES = {"resnext29_8x64d": 8, "resnext29_16x64d": 16}
+
+
+def _torch_code_parameters(cardinality: int, base_width: int = 64, classes: int = 10) -> int:
+    """Parameters of the authors' Torch model (facebookresearch/ResNeXt, models/resnext.lua, CIFAR, form C).
+
+    Written from that file, not from ours: convolutions without biases (``v.bias = nil``), a
+    batch norm (scale and shift) after each, option B shortcuts (a 1x1 convolution and a batch
+    norm where the maps change), ``D = floor(n * baseWidth / 64)`` for the stages n = 64, 128, 256.
+    """
+    total = 3 * 64 * 9 + 2 * 64  # the first 3x3 convolution and its batch norm
+    in_maps = 64
+    for n in (64, 128, 256):
+        d = n * base_width // 64
+        inner = d * cardinality
+        for _ in range(3):
+            total += in_maps * inner + 2 * inner            # 1x1, batch norm
+            total += inner * d * 9 + 2 * inner              # grouped 3x3 (each kernel reads d maps), batch norm
+            total += inner * 4 * n + 2 * 4 * n              # 1x1, batch norm
+            if in_maps != 4 * n:
+                total += in_maps * 4 * n + 2 * 4 * n        # the projection shortcut
+            in_maps = 4 * n
+    return total + 1024 * classes + classes                # the fully connected layer
+
+
+@pytest.mark.parametrize("name", CIFAR_NAMES)
+def test_cifar_parameters_are_the_torch_code_s_and_table_7_s(name):
+    """Table 7 prints 34.4M and 68.1M: the exact counts truncated (68,155,210 would round to 68.2M)."""
+    with torch.device("meta"):
+        model = models.build(name)
+    params = analysis.count_parameters(model)
+    assert params == _torch_code_parameters(CIFAR_NAMES[name])
+    assert math.floor(params / 1e5) / 10 == {"resnext29_8x64d": 34.4, "resnext29_16x64d": 68.1}[name]
+    with torch.device("meta"):
+        assert analysis.count_parameters(models.build(name, num_classes=100)) == _torch_code_parameters(CIFAR_NAMES[name], classes=100)
+
+
+@pytest.mark.parametrize("name", CIFAR_NAMES)
+def test_cifar_widths_strides_and_depth(name):
+    """Sec. 5.3: 64 maps, three stages of three blocks with outputs 256, 512, 1024; the 3x3 strides; 29 layers."""
+    c = CIFAR_NAMES[name]
+    with torch.device("meta"):
+        model = models.build(name)
+    assert model.conv1.out_channels == 64 and model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
+    stages = [model.layer1, model.layer2, model.layer3]
+    assert [len(stage) for stage in stages] == [3, 3, 3]
+    assert [stage[-1].conv3.out_channels for stage in stages] == [256, 512, 1024]
+    # The grouped 3x3: C groups of d maps, d = 64 in the first stage, doubling with the widths.
+    assert [(stage[0].conv2.out_channels, stage[0].conv2.groups) for stage in stages] == [(64 * c, c), (128 * c, c), (256 * c, c)]
+    assert [stage[0].conv2.stride for stage in stages] == [(1, 1), (2, 2), (2, 2)]
+    assert all(stage[0].conv1.stride == (1, 1) for stage in stages)
+    # Projection shortcuts on each stage's first block only (64 -> 256 maps in the first stage).
+    assert [[block.downsample is not None for block in stage] for stage in stages] == [[True, False, False]] * 3
+    weighted = [m for name_, m in model.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and "downsample" not in name_]
+    assert len(weighted) == 29 and model.fc.in_features == 1024
+
+
+def test_cifar_blocks_are_grouped_blocks():
+    """Each block is form (c) with C paths of d maps, d = 64, 128, 256 in the three stages."""
+    with torch.device("meta"):
+        model = models.build("resnext29_8x64d")
+        twins = [resnext.grouped_block(256, 64, 8, 64), resnext.grouped_block(512, 128, 8, 128),
+                 resnext.grouped_block(1024, 256, 8, 256)]
+    for stage, twin in zip((model.layer1, model.layer2, model.layer3), twins):
+        assert [(k, v.shape) for k, v in stage[1].state_dict().items()] == [(k, v.shape) for k, v in twin.state_dict().items()]
+
+
+def test_cifar_network_trains_a_step_at_small_size():
+    """A small member of the family (11 layers, 2x4d) takes a training step on 32x32 images; shapes as the comments say."""
+    torch.manual_seed(0)
+    model = resnext.CifarResNeXt(depth=11, cardinality=2, width=4, num_classes=10)
+    assert model.blocks_per_stage == 1 and [stage[0].conv2.out_channels for stage in (model.layer1, model.layer2, model.layer3)] == [8, 16, 32]
+    x, y = torch.randn(4, 3, 32, 32), torch.tensor([0, 1, 2, 3])
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    before = model.fc.weight.detach().clone()
+    optimizer.step()
+    assert model(x).shape == (4, 10) and not torch.equal(before, model.fc.weight)
+    assert model.layer3(model.layer2(model.layer1(model.relu(model.bn1(model.conv1(x)))))).shape == (4, 1024, 8, 8)
+
+
+def test_cifar_bad_input_is_refused():
+    with pytest.raises(ValueError, match="9n \\+ 2"):
+        resnext.CifarResNeXt(depth=30)
+    with pytest.raises(ValueError, match="9n \\+ 2"):
+        resnext.CifarResNeXt(depth=2)
+    with pytest.raises(ValueError, match="cardinality"):
+        resnext.CifarResNeXt(cardinality=0)
+    with pytest.raises(ValueError, match="width"):
+        resnext.CifarResNeXt(width=-1)
+    with pytest.raises(ValueError, match="num_classes"):
+        models.build("resnext29_8x64d", num_classes=0)

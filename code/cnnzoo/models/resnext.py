@@ -31,7 +31,20 @@ Registered networks, torchvision's twins (the same parameter names, shapes and o
     resnext50_32x4d     3, 4, 6, 3             32 x 4       25,028,904 (torchvision's)
     resnext101_32x8d    3, 4, 23, 3            32 x 8       88,791,336 (torchvision's)
     resnext101_64x4d    3, 4, 23, 3            64 x 4       83,455,272 (torchvision's)
+    resnext29_8x64d     CIFAR: 3, 3, 3         8 x 64       34,426,698 (10 classes; Table 7: 34.4M)
+    resnext29_16x64d    CIFAR: 3, 3, 3         16 x 64      68,155,210 (10 classes; Table 7: 68.1M)
     ==================  =====================  ===========  ===========================
+
+The CIFAR networks (``CifarResNeXt``, Sec. 5.3 "Experiments on CIFAR" and the appendix; the
+authors' Torch code, facebookresearch/ResNeXt, ``models/resnext.lua``): a 3x3 convolution to 64
+maps, three stages of three bottlenecks on the 32x32, 16x16 and 8x8 maps with outputs of 256, 512
+and 1024 maps, global average pooling and a fully connected layer: 29 weighted layers. "8x64d"
+names the first stage: C = 8 paths of d = 64 maps, a grouped 3x3 on 512 maps; d doubles with the
+stages, as the widths do (the code's ``D = floor(n * baseWidth / 64)`` for a stage of ``n`` =
+64, 128, 256, which is ``resnet.Bottleneck``'s ``width_per_group`` rule). Shortcuts: projections
+where the maps change (option B, the code's default for CIFAR), the first block's included (64 ->
+256 maps at stride 1). The paper prints 34.4M and 68.1M parameters (Table 7): the counts above,
+truncated to one decimal, as Table 1's 25.5M is ResNet-50's 25,557,032.
 
 The stride of a downsampling block is on its 3x3 convolution: "down-sampling of conv3, 4, and 5
 is done by stride-2 convolutions in the 3x3 layer of the first block in each stage" (Sec. 4),
@@ -44,12 +57,13 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import torch
+import torch.fx
 from torch import nn
 
 from . import register
-from ._checks import check_counts
+from ._checks import InputSpec, check_counts, check_images
 from .resnet import (
-    Bottleneck, ResidualBlock, ResNet, _check_shortcut, _check_stride, _init_weights, _shortcut_module,
+    Bottleneck, ResidualBlock, ResNet, _check_shortcut, _check_stride, _init_weights, _shortcut_module, make_stage,
 )
 
 __all__ = [
@@ -60,7 +74,14 @@ __all__ = [
     "resnext50_32x4d",
     "resnext101_32x8d",
     "resnext101_64x4d",
+    "CIFAR_WIDTHS",
+    "CifarResNeXt",
+    "resnext29_8x64d",
+    "resnext29_16x64d",
 ]
+
+# torch.fx traces check_images as one call in the graph instead of tracing into it (see _checks).
+torch.fx.wrap("check_images")
 
 
 # --------------------------------------------------------------------------- the block's three forms (Figure 3)
@@ -286,3 +307,88 @@ def _resnext(depth: int, cardinality: int, width: int):
 resnext50_32x4d = register("resnext50_32x4d")(_resnext(50, 32, 4))
 resnext101_32x8d = register("resnext101_32x8d")(_resnext(101, 32, 8))
 resnext101_64x4d = register("resnext101_64x4d")(_resnext(101, 64, 4))
+
+
+CIFAR_WIDTHS = (64, 128, 256)  # the bottlenecks' "channels" on the 32x32, 16x16, 8x8 maps: outputs 256, 512, 1024
+
+
+class CifarResNeXt(nn.Module):
+    """The CIFAR networks of Xie et al. (2017, Sec. 5.3): a 3x3 convolution, three stages of bottlenecks, pooling, FC.
+
+    9n + 2 weighted layers: the first convolution, 3n convolutions on each of the 32x32, 16x16
+    and 8x8 maps (n bottlenecks of 1x1, grouped 3x3, 1x1), and the fully connected layer; the
+    paper's networks have n = 3, 29 layers. Each stage's first bottleneck has a projection
+    shortcut; in stages 2 and 3 its 3x3 convolution has stride 2.
+
+    Args:
+        depth: 9n + 2 (the paper's 29).
+        cardinality: C, the paths of each block (the paper's 8 and 16).
+        width: d, the maps of each path in the first stage (the paper's 64); it doubles with
+            each stage, as the block's widths do.
+        num_classes: 10 for CIFAR-10, 100 for CIFAR-100.
+        in_channels: image channels.
+        zero_init_residual: start every block as the identity (each branch's last scale 0).
+    """
+
+    def __init__(
+        self,
+        depth: int = 29,
+        cardinality: int = 8,
+        width: int = 64,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        zero_init_residual: bool = False,
+    ) -> None:
+        super().__init__()
+        check_counts(num_classes=num_classes, in_channels=in_channels)
+        _check_paths(cardinality, width)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 11 or (depth - 2) % 9:
+            raise ValueError(f"depth must be 9n + 2 with n >= 1 (29 is the paper's); got {depth!r}")
+        n = (depth - 2) // 9
+        self.depth = depth
+        self.blocks_per_stage = n
+        self.cardinality = cardinality
+        self.width = width
+        # Two stride-2 layers take 32x32 to 8x8; each maps 1x1 to 1x1, so any size runs.
+        self.input_spec = InputSpec(in_channels, (32, 32), fixed=False, min_size=1)
+        self.input_size = self.input_spec.shape
+        block_kwargs = dict(shortcut="B", stride_on="3x3", groups=cardinality, width_per_group=width)
+        expansion = Bottleneck.expansion
+        w1, w2, w3 = CIFAR_WIDTHS
+        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = make_stage(Bottleneck, 64, w1, n, stride=1, **block_kwargs)
+        self.layer2 = make_stage(Bottleneck, w1 * expansion, w2, n, stride=2, **block_kwargs)
+        self.layer3 = make_stage(Bottleneck, w2 * expansion, w3, n, stride=2, **block_kwargs)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(w3 * expansion, num_classes)
+        self.num_features = w3 * expansion
+        _init_weights(self, zero_init_residual)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x, self.input_spec)
+        x = self.relu(self.bn1(self.conv1(x)))  # (N, 64, 32, 32)
+        x = self.layer1(x)                      # (N, num_features / 4, 32, 32): 256 maps
+        x = self.layer2(x)                      # (N, num_features / 2, 16, 16): 512 maps
+        x = self.layer3(x)                      # (N, num_features, 8, 8): 1024 maps
+        x = torch.flatten(self.avgpool(x), 1)   # (N, num_features): global average pooling
+        return self.fc(x)                       # (N, num_classes)
+
+
+def _cifar(cardinality: int, width: int):
+    def build(num_classes: int = 10, in_channels: int = 3, zero_init_residual: bool = False) -> CifarResNeXt:
+        return CifarResNeXt(
+            29, cardinality=cardinality, width=width, num_classes=num_classes, in_channels=in_channels,
+            zero_init_residual=zero_init_residual,
+        )
+
+    build.__doc__ = (
+        f"ResNeXt-29 ({cardinality}x{width}d) for CIFAR, Sec. 5.3 and Table 7 of Xie et al. (2017): "
+        f"three stages of three bottlenecks, C = {cardinality} paths of d = {width} maps in the first stage."
+    )
+    return build
+
+
+resnext29_8x64d = register("resnext29_8x64d")(_cifar(8, 64))
+resnext29_16x64d = register("resnext29_16x64d")(_cifar(16, 64))
