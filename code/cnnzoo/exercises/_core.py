@@ -148,6 +148,26 @@ def check_function(
     return CheckResult(f"Correct: {name} passed all {len(cases)} cases.")
 
 
+def _randomise(block: nn.Module, seed: int) -> nn.Module:
+    """``block`` with random convolution weights and batch-norm scales, shifts and running statistics.
+
+    Fresh batch norms (mean 0, variance 1, scale 1, shift 0) would hide a wrong order of layers
+    in an answer; random ones do not. The values come from a generator seeded with ``seed``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in block.modules():
+            if isinstance(module, nn.Conv2d):
+                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.3)
+            elif isinstance(module, nn.BatchNorm2d):
+                n = module.num_features
+                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(n, generator=generator) * 0.5)
+                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.5)
+                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+    return block
+
+
 def _count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 

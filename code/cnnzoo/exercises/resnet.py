@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._core import CheckFailed, CheckResult, _call, _is_number
+from ._core import CheckFailed, CheckResult, _call, _is_number, _randomise
 
 __all__ = [
     "RESIDUAL_BLOCK_CASES",
@@ -50,19 +50,7 @@ def _random_block(case: tuple[int, int, int, str], seed: int) -> nn.Module:
     from ..models.resnet import BasicBlock
 
     in_channels, channels, stride, shortcut = case
-    generator = torch.Generator().manual_seed(seed)
-    block = BasicBlock(in_channels, channels, stride=stride, shortcut=shortcut)
-    with torch.no_grad():
-        for module in block.modules():
-            if isinstance(module, nn.Conv2d):
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.3)
-            elif isinstance(module, nn.BatchNorm2d):
-                n = module.num_features
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator) * 0.5)
-                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.5)
-                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-    return block.eval()
+    return _randomise(BasicBlock(in_channels, channels, stride=stride, shortcut=shortcut), seed).eval()
 
 
 def check_residual_forward(function: Any) -> CheckResult:

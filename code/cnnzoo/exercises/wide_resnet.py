@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._core import CheckFailed, CheckResult, _call, _is_int
+from ._core import CheckFailed, CheckResult, _call, _is_int, _randomise
 
 __all__ = [
     "WRN_PARAMETER_CASES",
@@ -137,19 +137,7 @@ def _random_preact_block(case: tuple[int, int, int, float], seed: int) -> nn.Mod
     from ..models.wide_resnet import PreActBlock
 
     in_channels, channels, stride, dropout = case
-    generator = torch.Generator().manual_seed(seed)
-    block = PreActBlock(in_channels, channels, stride=stride, dropout=dropout)
-    with torch.no_grad():
-        for module in block.modules():
-            if isinstance(module, nn.Conv2d):
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.3)
-            elif isinstance(module, nn.BatchNorm2d):
-                n = module.num_features
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator) * 0.5)
-                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.5)
-                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-    return block
+    return _randomise(PreActBlock(in_channels, channels, stride=stride, dropout=dropout), seed)
 
 
 def check_preact_forward(function: Any) -> CheckResult:
