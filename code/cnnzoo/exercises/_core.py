@@ -148,6 +148,24 @@ def check_function(
     return CheckResult(f"Correct: {name} passed all {len(cases)} cases.")
 
 
+def _tensor_problem(what: str, result: Any, problem: str | None, expected: torch.Tensor, values_hint: str) -> str | None:
+    """What is wrong with a tensor answer, or None: the call failed, no tensor, the wrong shape, wrong values.
+
+    ``what`` names the call; ``values_hint`` says where to look when only the values are wrong.
+    A wrong shape is shown beside the expected shape (the shape is not the answer).
+    """
+    if problem:
+        return f"{what} {problem}"
+    if not isinstance(result, torch.Tensor):
+        return f"{what} returned {type(result).__name__}; a tensor was expected."
+    if result.shape != expected.shape:
+        return (f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was expected. "
+                "Where the shape changes, the shortcut must change too.")
+    if not torch.allclose(result, expected, atol=1e-5):
+        return f"{what} returned the right shape but wrong values. {values_hint}"
+    return None
+
+
 def _randomise(block: nn.Module, seed: int) -> nn.Module:
     """``block`` with random convolution weights and batch-norm scales, shifts and running statistics.
 

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._core import CheckFailed, CheckResult, _call, _is_number, _randomise
+from ._core import CheckFailed, CheckResult, _call, _is_number, _randomise, _tensor_problem
 
 __all__ = [
     "RESIDUAL_BLOCK_CASES",
@@ -73,16 +73,10 @@ def check_residual_forward(function: Any) -> CheckResult:
             expected = block(x.clone())
             result, problem = _call(function, (block, x.clone()), {})
         what = f"{name} on a block {case[0]} -> {case[1]} maps, stride {case[2]}, shortcut {case[3]!r}"
-        if problem:
-            raise CheckFailed(f"{what} {problem}") from None
-        if not isinstance(result, torch.Tensor):
-            raise CheckFailed(f"{what} returned {type(result).__name__}; a tensor was expected.") from None
-        if result.shape != expected.shape:
-            raise CheckFailed(f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was "
-                              "expected. Where the shape changes, the shortcut must change too.") from None
-        if not torch.allclose(result, expected, atol=1e-5):
-            raise CheckFailed(f"{what} returned the right shape but wrong values. Check the order of the "
-                              "addition and the last ReLU, and what is added.") from None
+        wrong = _tensor_problem(what, result, problem, expected,
+                                "Check the order of the addition and the last ReLU, and what is added.")
+        if wrong:
+            raise CheckFailed(wrong) from None
     return CheckResult(f"Correct: {name} matches the block's own forward on all {len(RESIDUAL_BLOCK_CASES)} blocks.")
 
 

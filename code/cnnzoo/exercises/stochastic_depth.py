@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._core import CheckFailed, CheckResult, _call, _is_number, _randomise
+from ._core import CheckFailed, CheckResult, _call, _is_number, _randomise, _tensor_problem
 
 __all__ = [
     "DEPTH_CASES",
@@ -115,16 +115,9 @@ def check_block_at_test_time(function: Any) -> CheckResult:
             expected = StochasticDepth(block, p).eval()(x.clone())
             result, problem = _call(function, (block, x.clone(), p), {})
         what = f"{name} on a block {case[0]} -> {case[1]} maps, stride {case[2]}, shortcut {case[3]!r}, p = {p}"
-        if problem:
-            raise CheckFailed(f"{what} {problem}") from None
-        if not isinstance(result, torch.Tensor):
-            raise CheckFailed(f"{what} returned {type(result).__name__}; a tensor was expected.") from None
-        if result.shape != expected.shape:
-            raise CheckFailed(f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was "
-                              "expected. Where the shape changes, the shortcut must change too.") from None
-        if not torch.allclose(result, expected, atol=1e-5):
-            raise CheckFailed(f"{what} returned the right shape but wrong values. What does p scale, and "
-                              "where is the ReLU?") from None
+        wrong = _tensor_problem(what, result, problem, expected, "What does p scale, and where is the ReLU?")
+        if wrong:
+            raise CheckFailed(wrong) from None
     return CheckResult(f"Correct: {name} matches StochasticDepth at test time on all {len(TEST_TIME_CASES)} blocks.")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._core import CheckFailed, CheckResult, _call, _is_int, _randomise
+from ._core import CheckFailed, CheckResult, _call, _is_int, _randomise, _tensor_problem
 
 __all__ = [
     "WRN_PARAMETER_CASES",
@@ -170,16 +170,10 @@ def check_preact_forward(function: Any) -> CheckResult:
             torch.random.set_rng_state(state)
             what = (f"{name} on a block {case[0]} -> {case[1]} maps, stride {case[2]}, dropout {case[3]}, "
                     f"in {mode} mode")
-            if problem:
-                raise CheckFailed(f"{what} {problem}") from None
-            if not isinstance(result, torch.Tensor):
-                raise CheckFailed(f"{what} returned {type(result).__name__}; a tensor was expected.") from None
-            if result.shape != expected.shape:
-                raise CheckFailed(f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was "
-                                  "expected. Where the shape changes, the shortcut must change too.") from None
-            if not torch.allclose(result, expected, atol=1e-5):
-                raise CheckFailed(f"{what} returned the right shape but wrong values. Check the order of batch "
-                                  "norm, ReLU and convolution, where dropout sits, what the projection reads, "
-                                  "and what happens after the addition.") from None
+            wrong = _tensor_problem(what, result, problem, expected,
+                                    "Check the order of batch norm, ReLU and convolution, where dropout sits, "
+                                    "what the projection reads, and what happens after the addition.")
+            if wrong:
+                raise CheckFailed(wrong) from None
     return CheckResult(f"Correct: {name} matches the block's own forward on all {len(PREACT_BLOCK_CASES)} blocks, "
                        "in eval and training mode.")
