@@ -248,6 +248,24 @@ def test_block_input_gradients_match_autograd_and_leave_the_weights():
         experiments.block_input_gradients(nn.Sequential(nn.Flatten(), nn.Linear(192, 10)), images, labels)
 
 
+def test_gradients_at_agree_with_block_input_gradients_and_check_their_modules():
+    images, labels = small_training_set()
+    torch.manual_seed(0)
+    net = experiments.narrow_resnet(8, "A", widths=(2, 4, 4))
+    blocks = [net.layer1[0], net.layer2[0], net.layer3[0]]
+    expected = experiments.block_input_gradients(net, images, labels)
+    assert experiments.gradients_at(net, blocks, images, labels, at="input") == pytest.approx(expected[:3], rel=1e-5)
+    # the output of block l is the input of block l + 1; the last output is the last number
+    assert experiments.gradients_at(net, blocks, images, labels) == pytest.approx(expected[1:], rel=1e-5)
+    assert all(p.grad is None for p in net.parameters())
+    with pytest.raises(ValueError, match="did not run"):
+        experiments.gradients_at(net, [nn.ReLU()], images, labels)
+    with pytest.raises(ValueError, match="more than once"):
+        experiments.gradients_at(net, [net.layer1[0].relu], images, labels)
+    with pytest.raises(ValueError, match="at must be"):
+        experiments.gradients_at(net, blocks, images, labels, at="middle")
+
+
 @pytest.mark.parametrize("shortcut", ["A", None])
 def test_deepen_computes_the_shallow_function(shortcut):
     torch.manual_seed(0)

@@ -36,6 +36,7 @@ __all__ = [
     "narrow_resnet",
     "training_losses",
     "block_input_gradients",
+    "gradients_at",
     "deepen",
     "remove_block",
     "recalibrate_batch_norm",
@@ -426,6 +427,54 @@ def block_input_gradients(net: nn.Module, images: torch.Tensor, labels: torch.Te
             hook.remove()
     grads = torch.autograd.grad(loss, points)
     return [g.norm().item() for g in grads]
+
+
+def gradients_at(net: nn.Module, modules: Sequence[nn.Module], images: torch.Tensor, labels: torch.Tensor,
+                 at: str = "output") -> list[float]:
+    """:func:`block_input_gradients` for any network: ‖∂L/∂y‖ at the output (or input) of each module.
+
+    The same measurement as the ResNet chapter's, for networks whose units are not residual
+    blocks (FractalNet's joins, DenseNet's layers): one forward pass in training mode on
+    ``images``, the cross-entropy with ``labels``, and ``torch.autograd.grad`` with respect to
+    the output (or the first input) of each of ``modules``, in the order given. The weights
+    and their ``.grad`` are not changed; the batch norms' running statistics are.
+
+    Args:
+        net: the network.
+        modules: sub-modules of ``net`` that each run once in a forward pass.
+        images, labels: one batch, on ``net``'s device.
+        at: ``"output"`` or ``"input"`` (the module's first argument, which must be a tensor).
+    """
+    if at not in ("output", "input"):
+        raise ValueError(f'at must be "output" or "input"; got {at!r}')
+    modules = list(modules)
+    if not modules:
+        raise ValueError("modules must name at least one sub-module of net")
+    points: dict[int, torch.Tensor] = {}
+
+    def keep(index: int, value: object) -> None:
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"module {index} ({type(modules[index]).__name__}) has no tensor {at}; got {type(value).__name__}")
+        if index in points:
+            raise ValueError(f"module {index} ({type(modules[index]).__name__}) ran more than once in the forward pass")
+        points[index] = value
+
+    if at == "output":
+        hooks = [m.register_forward_hook(lambda m, args, out, i=i: keep(i, out)) for i, m in enumerate(modules)]
+    else:
+        hooks = [m.register_forward_pre_hook(lambda m, args, i=i: keep(i, args[0] if args else None))
+                 for i, m in enumerate(modules)]
+    try:
+        net.train()
+        loss = F.cross_entropy(net(images), labels)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    missing = [i for i in range(len(modules)) if i not in points]
+    if missing:
+        raise ValueError(f"modules {missing} did not run in net's forward pass")
+    grads = torch.autograd.grad(loss, [points[i] for i in range(len(modules))], allow_unused=True)
+    return [0.0 if g is None else g.norm().item() for g in grads]
 
 
 def _copy_block(source: resnet.ResidualBlock, target: resnet.ResidualBlock) -> None:

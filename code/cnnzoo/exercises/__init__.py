@@ -12,14 +12,17 @@ exercises.check_conv_output_size(...)``.
 """
 
 from ._core import CheckFailed, CheckResult, check_function, check_model, check_value
-from . import _core, alexnet, googlenet, lenet, nin, resnet, resnet_family, resnext, stochastic_depth, vgg, wide_resnet
+from . import _core, alexnet, densenet, fractalnet, googlenet, lenet, nin, resnet, resnet_family, resnext, squeezenet, stochastic_depth, vgg, wide_resnet
 from .alexnet import *  # noqa: F401,F403  (each chapter module lists its checks in __all__)
+from .densenet import *  # noqa: F401,F403
+from .fractalnet import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
 from .lenet import CONV_SETTINGS, check_c3_parameters, check_conv_output_size, check_lenet5_for_28x28
 from .nin import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
 from .resnet_family import *  # noqa: F401,F403
 from .resnext import *  # noqa: F401,F403
+from .squeezenet import *  # noqa: F401,F403
 from .stochastic_depth import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from .wide_resnet import *  # noqa: F401,F403
@@ -39,4 +42,7 @@ __all__ = [
     *wide_resnet.__all__,
     *resnext.__all__,
     *stochastic_depth.__all__,
+    *fractalnet.__all__,
+    *densenet.__all__,
+    *squeezenet.__all__,
 ]
