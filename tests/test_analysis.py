@@ -467,3 +467,19 @@ def test_step_time_refuses_bad_arguments(bad):
     arguments = dict(input_size=(1, 3, 8, 8), repeats=1, warmup=0) | bad
     with pytest.raises(ValueError):
         analysis.step_time(nn.Conv2d(3, 1, 3), **arguments)
+
+
+def test_saved_tensor_bytes_counts_what_backward_needs_once():
+    """conv saves its input (the weight is left out); ReLU saves its output, which the next conv saves again."""
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 1, 1), nn.BatchNorm2d(1)).eval()
+    x = torch.randn(1, 2, 4, 4)
+    before = copy.deepcopy(net.state_dict())
+    # input 2x4x4, ReLU output 3x4x4 (shared with conv2's input), conv2's output 1x4x4 (batch norm's input),
+    # and batch norm's saved mean and inverse standard deviation (1 value each), float32.
+    assert analysis.saved_tensor_bytes(net, x) == 4 * (32 + 48 + 16 + 1 + 1)
+    assert not net.training  # the mode is restored
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in before.items())  # so are the running statistics
+    with pytest.raises(ValueError, match="nn.Module"):
+        analysis.saved_tensor_bytes(lambda x: x, x)
+    with pytest.raises(ValueError, match="tensor"):
+        analysis.saved_tensor_bytes(net, [x])

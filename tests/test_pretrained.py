@@ -183,3 +183,25 @@ def test_googlenet_with_heads_is_strict_about_the_heads(googlenet_file_state, tm
     # without heads, a file without them loads
     pretrained.load_torchvision_weights(
         models.build("googlenet", transform_input=True, aux_logits=False), "googlenet", model_dir=tmp_path, progress=False)
+
+
+def test_densenet_file_with_the_old_key_names_loads(tmp_path, no_network):
+    """torchvision's published DenseNet files say "denselayer1.norm.1.weight"; the loader renames them."""
+    torch.manual_seed(0)
+    theirs = torchvision.models.densenet121(weights=None).eval()
+    old = {}
+    for key, value in theirs.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            continue  # the published files predate it (PyTorch 0.4.1); batch norm accepts its absence
+        for module in ("norm1", "relu1", "conv1", "norm2", "relu2", "conv2"):
+            key = key.replace(f".{module}.", f".{module[:-1]}.{module[-1]}.")
+        old[key] = value
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old  # the file is in the old format
+    url = torchvision.models.DenseNet121_Weights.IMAGENET1K_V1.url
+    torch.save(old, tmp_path / os.path.basename(urlparse(url).path))
+    ours = models.build("densenet121").eval()
+    pretrained.load_torchvision_weights(ours, "densenet121", model_dir=tmp_path, progress=False)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(ours(x), theirs(x))
+    assert no_network == []

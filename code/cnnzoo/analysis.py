@@ -12,6 +12,8 @@ it runs at most one forward pass on zeros and changes nothing in the model.
     summary(model, input_size)       torchinfo's summary, with its Python 3.11 units glitch fixed
     step_time(model, input_size)     seconds of a forward pass and of a training step (the one
                                      function here that runs real passes; it restores the model)
+    saved_tensor_bytes(model, x)     bytes autograd keeps for the backward pass of one training
+                                     forward pass on ``x`` (it restores the model too)
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ __all__ = [
     "summary",
     "StepTime",
     "step_time",
+    "saved_tensor_bytes",
 ]
 
 
@@ -716,3 +719,51 @@ def step_time(model: nn.Module, input_size: tuple[int, ...], repeats: int = 5, w
             p.grad = grad
         torch.random.set_rng_state(rng)
     return StepTime(forward=forward_s, training=training_s, repeats=repeats)
+
+
+# --------------------------------------------------------------------------- memory kept for backward
+
+
+def saved_tensor_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the distinct tensors autograd keeps for the backward pass of ``model(x)``, weights left out.
+
+    One forward pass in training mode (as in training: batch statistics, dropout masks) under
+    ``torch.autograd.graph.saved_tensors_hooks``: every tensor an operation saves for its backward
+    is seen once as it is packed; tensors that share storage (a ReLU's output saved again by the
+    next convolution) are counted once, by their storage; the model's parameters and buffers are
+    left out (they are in memory anyway). This is the memory a training step holds between its
+    forward and backward passes beyond the weights, the part that grows with the batch and the
+    depth. Operations run under ``torch.utils.checkpoint`` save nothing here (they recompute in
+    backward); the inputs a checkpoint keeps are counted. The model's mode and batch-norm running
+    statistics are restored afterwards.
+
+    Args:
+        model: any ``nn.Module``.
+        x: the input batch, on the model's device (``requires_grad`` as the caller wants it).
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module; got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a tensor (the input batch); got {type(x).__name__}")
+    weights = {t.untyped_storage().data_ptr() for t in [*model.parameters(), *model.buffers()]}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in weights:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    was_training = model.training
+    buffers = {name: b.clone() for name, b in model.named_buffers()}
+    try:
+        model.train()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            out = model(x)
+        del out
+    finally:
+        model.train(was_training)
+        with torch.no_grad():
+            for name, b in model.named_buffers():
+                b.copy_(buffers[name])
+    return sum(saved.values())

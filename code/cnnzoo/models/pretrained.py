@@ -27,11 +27,16 @@ ResNet-50, -101 and -152: torchvision's weights were trained with the downsampli
 bottleneck's 3x3 convolution ("V1.5"); the book's default follows the paper (stride on the first
 1x1). The parameters are the same, so the loader checks the setting and refuses
 ``models.build("resnet50")``: build it as ``models.build("resnet50", stride_on="3x3")``.
+
+DenseNet-121, -161, -169 and -201: torchvision's files were saved under an older naming of the dense
+layers' modules (``...denselayer1.norm.1.weight`` for today's ``...denselayer1.norm1.weight``);
+torchvision renames them with a regular expression before loading, and so does this loader.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import urllib.error
 from pathlib import Path
@@ -57,6 +62,21 @@ _REQUIRED_SETTINGS: dict[str, dict[str, object]] = {
     "resnet101": {"stride_on": "3x3"},
     "resnet152": {"stride_on": "3x3"},
 }
+
+
+# Published files whose keys use an older naming: a pattern and its replacement, applied to every key.
+# torchvision's densenet.py (_load_state_dict) renames "denselayer1.norm.1.weight" to "denselayer1.norm1.weight".
+_DENSENET_OLD_KEYS = (re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"),
+                      lambda match: match.group(1) + match.group(2))
+_OLD_KEYS = {name: _DENSENET_OLD_KEYS for name in ("densenet121", "densenet161", "densenet169", "densenet201")}
+
+
+def _rename_old_keys(name: str, state: dict) -> dict:
+    """``state`` with the keys of an older naming (see ``_OLD_KEYS``) renamed to today's; others unchanged."""
+    if name not in _OLD_KEYS:
+        return state
+    pattern, replace = _OLD_KEYS[name]
+    return {pattern.sub(replace, key): value for key, value in state.items()}
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -158,6 +178,7 @@ def load_torchvision_weights(
         ) from error
     finally:
         socket.setdefaulttimeout(previous_timeout)
+    state = _rename_old_keys(name, state)
     if optional:  # the twin built without them: leave the file's optional parameters out
         ours = model.state_dict()
         state = {key: value for key, value in state.items() if key in ours or not key.startswith(optional)}
