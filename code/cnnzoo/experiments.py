@@ -41,6 +41,9 @@ __all__ = [
     "remove_block",
     "recalibrate_batch_norm",
     "accuracy",
+    "PlainChain",
+    "SmallDenseNet",
+    "train_small",
 ]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -588,3 +591,182 @@ def accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_s
     right = sum((net(x).argmax(1) == y).sum().item()
                 for x, y in zip(images.split(batch_size), labels.split(batch_size)))
     return right / len(images)
+
+
+# --------------------------------------------------------------------------- SqueezeNet chapter
+
+from .models import squeezenet  # noqa: E402  (here, so that this chapter's section stays in one place)
+
+__all__ += ["SQUEEZE_RUN", "small_squeezenet", "small_alexnet"]
+
+#: The SqueezeNet chapter's quick experiment (the notebook and its claims test read it from here):
+#: the colour digits at ``size``×``size``, ``steps`` steps of Adam at ``lr`` on batches of
+#: ``batch_size``, then the weights quantised to each of ``bits``.
+SQUEEZE_RUN = {"size": 16, "steps": 150, "batch_size": 64, "lr": 3e-3, "bits": (8, 6, 4, 3, 2)}
+
+
+def small_squeezenet(num_classes: int = 10, in_channels: int = 3, dropout: float = 0.0) -> nn.Sequential:
+    """SqueezeNet's shape at CPU scale: a convolution, four fire modules, conv10 and global pooling.
+
+    As squeezenet1_1 (3x3 conv1, pooling after conv1 and fire3) with a quarter of its channels or
+    less: conv1 32 of 3x3, max pooling, fire2-fire3 (s1x1 8, e1x1 32, e3x3 32), max pooling,
+    fire4-fire5 (16, 64, 64), dropout, a 1x1 convolution to one map per class, its ReLU, and
+    global average pooling: no fully connected layer, as in the paper.
+
+    Deviation: a batch norm after conv1 and after each fire module (on the concatenated maps).
+    The paper's network has none; at this budget (150 steps) neither this network nor
+    :func:`small_alexnet` learned without it (the loss stayed at ln 10).
+
+    Args:
+        num_classes: the class maps of the last convolution.
+        in_channels: image channels.
+        dropout: the probability of dropping each value before conv10 (the paper's 0.5 does not
+            pay in a short run).
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, kernel_size=3, padding=1), nn.BatchNorm2d(32), nn.ReLU(inplace=True),  # conv1
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        squeezenet.Fire(32, 8, 32, 32), nn.BatchNorm2d(64),     # fire2
+        squeezenet.Fire(64, 8, 32, 32), nn.BatchNorm2d(64),     # fire3
+        nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+        squeezenet.Fire(64, 16, 64, 64), nn.BatchNorm2d(128),   # fire4
+        squeezenet.Fire(128, 16, 64, 64), nn.BatchNorm2d(128),  # fire5
+        nn.Dropout(dropout),
+        nn.Conv2d(128, num_classes, kernel_size=1), nn.ReLU(inplace=True),  # conv10: one map per class
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    )
+
+
+def small_alexnet(num_classes: int = 10, in_channels: int = 3, size: int = 16, dropout: float = 0.0) -> nn.Sequential:
+    """AlexNet's shape at the same scale: three convolutions with pooling, then two fully connected layers.
+
+    Convolutions of 32 (5x5), 64 and 64 (3x3) filters, each followed by batch norm (as in
+    :func:`small_squeezenet`), ReLU and 2x2 max pooling, then fully connected layers of 512 and
+    ``num_classes``: as in AlexNet, most of the weights are in the first fully connected layer.
+
+    Args:
+        num_classes: the outputs.
+        in_channels: image channels.
+        size: the images' side (a multiple of 8), which sets the first fully connected layer's inputs.
+        dropout: the probability of dropping each of the 512 values (AlexNet's 0.5 does not pay in a short run).
+    """
+    if not isinstance(size, int) or size < 8 or size % 8:
+        raise ValueError(f"size must be a multiple of 8 (three 2x2 poolings); got {size!r}")
+    return nn.Sequential(
+        nn.Conv2d(in_channels, 32, kernel_size=5, padding=2), nn.BatchNorm2d(32), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, kernel_size=3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        nn.Flatten(),                                   # (N, 64 * (size / 8)^2)
+        nn.Linear(64 * (size // 8) ** 2, 512), nn.ReLU(inplace=True), nn.Dropout(dropout),
+        nn.Linear(512, num_classes),
+    )
+
+
+# --------------------------------------------------------------------------- DenseNet chapter
+
+
+class PlainChain(nn.Module):
+    """A dense block's layers without the concatenations: layer l reads only layer l - 1's k maps.
+
+    The same composite layers as ``densenet.DenseBlock`` (``DenseLayer``: BN-ReLU-Conv 3x3 to k
+    maps), the same depth and the same k new maps per layer; only the first reads the block's
+    input (k_0 maps), and the block's output is the last layer's k maps.
+
+    Args:
+        num_layers: the layers of the chain.
+        in_channels: the chain's input maps (k_0).
+        growth_rate: k, the maps each layer outputs.
+    """
+
+    def __init__(self, num_layers: int, in_channels: int, growth_rate: int) -> None:
+        super().__init__()
+        from .models import densenet
+
+        for i in range(num_layers):
+            width = in_channels if i == 0 else growth_rate
+            self.add_module(f"denselayer{i + 1}", densenet.DenseLayer(width, growth_rate, bn_size=None))
+        self.out_channels = growth_rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.children():
+            x = layer([x])  # (N, k, H, W): the previous layer's maps only
+        return x
+
+
+class SmallDenseNet(nn.Module):
+    """A CPU-sized DenseNet (or its plain twin) for the DenseNet chapter's experiments.
+
+    A 3x3 convolution to 2k maps, ``len(blocks)`` dense blocks (``dense=True``) or plain chains
+    (``dense=False``) of BN-ReLU-Conv(3x3) layers with growth rate k, a transition (BN-ReLU-Conv
+    1x1 without compression, 2x2 average pooling) between them, and BN, ReLU, global average
+    pooling and a linear classifier: the paper's CIFAR DenseNet (Sec. 3) in miniature.
+
+    Args:
+        dense: concatenate (DenseNet) or chain (plain).
+        blocks: the layers of each block.
+        growth_rate: k.
+        num_classes: the classifier's outputs.
+        in_channels: image channels.
+    """
+
+    def __init__(self, dense: bool, blocks: Sequence[int] = (6, 6, 6), growth_rate: int = 8,
+                 num_classes: int = 10, in_channels: int = 3) -> None:
+        super().__init__()
+        from .models import densenet
+
+        channels = 2 * growth_rate
+        self.stem = nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False)
+        self.blocks = nn.ModuleList()
+        self.transitions = nn.ModuleList()
+        for i, num_layers in enumerate(blocks):
+            if dense:
+                block = densenet.DenseBlock(num_layers, channels, growth_rate, bn_size=None)
+            else:
+                block = PlainChain(num_layers, channels, growth_rate)
+            self.blocks.append(block)
+            channels = block.out_channels
+            if i != len(blocks) - 1:
+                self.transitions.append(densenet.Transition(channels, channels))
+        self.norm = nn.BatchNorm2d(channels)
+        self.classifier = nn.Linear(channels, num_classes)
+        densenet._init_weights(self)
+
+    def layers(self) -> list[nn.Module]:
+        """Every dense (or plain) layer, in order: the units the gradient is measured at."""
+        return [layer for block in self.blocks for layer in block.children()]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)                                    # (N, 2k, H, W)
+        for i, block in enumerate(self.blocks):
+            x = block(x)                                    # (N, k_0 + n k, ...) dense, (N, k, ...) plain
+            if i < len(self.transitions):
+                x = self.transitions[i](x)                  # the same maps, half the size
+        x = F.relu(self.norm(x))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)   # (N, maps)
+        return self.classifier(x)                           # (N, num_classes)
+
+
+def train_small(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int = 64,
+                lr: float = 3e-3, seed: int = 0) -> list[float]:
+    """Train ``net`` with Adam for ``steps`` mini-batches drawn (seeded) from ``images``; the losses.
+
+    Args:
+        net: the network, on the images' device.
+        images, labels: the training set.
+        steps: mini-batches.
+        batch_size: images per mini-batch.
+        lr: Adam's learning rate.
+        seed: seeds the order of the mini-batches.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    step = torch.optim.Adam(net.parameters(), lr=lr)
+    net.train()
+    losses = []
+    for _ in range(steps):
+        index = torch.randint(len(images), (batch_size,), generator=generator)
+        loss = F.cross_entropy(net(images[index]), labels[index])
+        step.zero_grad()
+        loss.backward()
+        step.step()
+        losses.append(loss.item())
+    return losses
