@@ -73,6 +73,7 @@ from ._checks import InputSpec, check_counts, check_images, check_probability
 __all__ = [
     "ConvUnit", "join", "Join", "FractalBlock", "FractalNet", "Column", "fractalnet",
     "CIFAR_CHANNELS", "CIFAR_DROPOUT", "PAPER_TABLE1_PARAMETERS",
+    "ANYTIME", "small_fractalnet", "anytime_accuracies", "drop_path_record",
 ]
 
 torch.fx.wrap("check_images")
@@ -203,13 +204,19 @@ class FractalBlock(nn.Module):
         middle = self.first(x, local=local, generator=generator)            # f_{C-1}(z), joined
         return [self.shallow(x), *self.second.paths(middle, local, generator)]  # conv(z), f_{C-1}'s columns
 
-    def run_column(self, x: torch.Tensor, column: int) -> torch.Tensor:
-        """Column ``column`` alone (0: the single convolution; C - 1: the deepest), no join."""
-        if not 0 <= column < self.columns:
-            raise ValueError(f"column must be in 0..{self.columns - 1}; got {column!r}")
+    def column_units(self, column: int) -> list[ConvUnit]:
+        """The convolution units of column ``column`` (0: the single convolution; C - 1: the deepest), in order."""
+        if isinstance(column, bool) or not isinstance(column, int) or not 0 <= column < self.columns:
+            raise ValueError(f"column must be an integer in 0..{self.columns - 1}; got {column!r}")
         if column == 0:
-            return self.shallow(x)
-        return self.second.run_column(self.first.run_column(x, column - 1), column - 1)
+            return [self.shallow]
+        return self.first.column_units(column - 1) + self.second.column_units(column - 1)
+
+    def run_column(self, x: torch.Tensor, column: int) -> torch.Tensor:
+        """Column ``column`` alone: its convolutions one after the other, no join (a global drop-path step)."""
+        for unit in self.column_units(column):
+            x = unit(x)
+        return x
 
     def forward(self, x: torch.Tensor, column: int | None = None, local: bool = False,
                 generator: torch.Generator | None = None) -> torch.Tensor:
@@ -352,3 +359,80 @@ def fractalnet(num_classes: int = 10, in_channels: int = 3, drop_path: float = 0
     the 40-layer network.
     """
     return FractalNet(CIFAR_CHANNELS, columns, num_classes, in_channels, drop_path, global_share, dropout)
+
+
+# --------------------------------------------------------------------------- the chapter's helpers
+
+#: The chapter's anytime experiment (the notebook and tests/test_claims_fractalnet.py read it): the
+#: 12x12 digits, B = 3 blocks of 8, 16, 32 filters, C = 3 columns, ``steps`` steps of Adam.
+ANYTIME = {"image_size": 12, "channels": (8, 16, 32), "columns": 3, "steps": 150, "batch_size": 32, "lr": 3e-3}
+
+
+def small_fractalnet(drop_path: float, seed: int, in_channels: int = 1, num_classes: int = 10) -> FractalNet:
+    """The chapter's small network (``ANYTIME``): weights from ``torch.manual_seed(seed)``, drop-path from a generator seeded with ``seed``.
+
+    Args:
+        drop_path: 0.15 (the paper's, with global drop-path in half the mini-batches) or 0 (none).
+        seed: the seed of the weights and of the drop-path draws.
+        in_channels, num_classes: the images' channels and the classes.
+    """
+    torch.manual_seed(seed)
+    return FractalNet(ANYTIME["channels"], ANYTIME["columns"], num_classes, in_channels, drop_path=drop_path,
+                      generator=torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def anytime_accuracies(net: FractalNet, train_images: torch.Tensor, images: torch.Tensor,
+                       labels: torch.Tensor) -> list[float]:
+    """Test accuracy of each column alone, shallowest first, then of the whole network.
+
+    Each is measured on a copy whose batch norms are recomputed for that sub-network on
+    ``train_images`` (``experiments.recalibrate_batch_norm``): the running statistics of a
+    drop-path network are averaged over a mix of sub-networks, and a column alone sees other
+    statistics than the full network. ``net`` is not changed.
+
+    Args:
+        net: a trained fractal network.
+        train_images: training images for the statistics.
+        images, labels: the test set.
+    """
+    import copy
+
+    from ..experiments import accuracy, recalibrate_batch_norm  # experiments imports the models
+
+    results = []
+    for column in [*range(net.columns), None]:
+        twin = copy.deepcopy(net)
+        twin.drop_path = 0.0  # the full network, every join averaging all its inputs, in training mode too
+        sub = twin if column is None else twin.column(column)
+        recalibrate_batch_norm(sub, train_images)
+        results.append(accuracy(sub, images, labels))
+    return results
+
+
+@torch.no_grad()
+def drop_path_record(net: FractalNet, images: torch.Tensor, steps: int) -> list[tuple[int | None, list[tuple[bool, ...]]]]:
+    """What ``steps`` training-mode passes kept: per pass, (the global column or ``None``, each join's kept inputs).
+
+    The joins are listed in ``net.modules()`` order; after a global pass they ran not at all and
+    are listed as ``()``. The passes update batch norm's running statistics; the mode is restored.
+
+    Args:
+        net: a fractal network with drop-path.
+        images: one mini-batch.
+        steps: the number of passes.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps!r}")
+    joins = [m for m in net.modules() if isinstance(m, Join)]
+    was_training = net.training
+    net.train()
+    rows = []
+    try:
+        for _ in range(steps):
+            net(images)
+            column = net.last_column
+            rows.append((column, [() if column is not None else join.last_kept for join in joins]))
+    finally:
+        net.train(was_training)
+    return rows
