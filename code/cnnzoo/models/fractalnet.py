@@ -86,15 +86,15 @@ PAPER_TABLE1_PARAMETERS = 38_600_000  # Table 1: "FractalNet (20 layers, 38.6M p
 # --------------------------------------------------------------------------- the pieces
 
 
-class ConvUnit(nn.Sequential):
-    """One convolution of a column: 3x3 convolution, dropout, batch norm, ReLU.
+class ConvUnit(nn.Module):
+    """One convolution of a column: 3x3 convolution, dropout (if any), batch norm, ReLU.
 
     The order is the authors' (conv, dropout, batch norm, ReLU); with ``dropout=0`` it is the
     paper's "convolution, batch norm, ReLU".
 
     Args:
         in_channels, out_channels: the maps in and out.
-        dropout: the dropout probability of the block the unit belongs to.
+        dropout: the dropout probability of the block the unit belongs to (0: no dropout layer).
     """
 
     def __init__(self, in_channels: int, out_channels: int, dropout: float = 0.0) -> None:
@@ -102,9 +102,15 @@ class ConvUnit(nn.Sequential):
         check_probability(dropout=dropout)
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.bn = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.dropout is not None:
+            x = self.dropout(x)
+        return self.relu(self.bn(x))
 
 
 def join(inputs: Sequence[torch.Tensor], kept: Sequence[bool]) -> torch.Tensor:
