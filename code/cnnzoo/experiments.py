@@ -41,6 +41,9 @@ __all__ = [
     "remove_block",
     "recalibrate_batch_norm",
     "accuracy",
+    "PlainChain",
+    "SmallDenseNet",
+    "train_small",
 ]
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -657,3 +660,113 @@ def small_alexnet(num_classes: int = 10, in_channels: int = 3, size: int = 16, d
         nn.Linear(64 * (size // 8) ** 2, 512), nn.ReLU(inplace=True), nn.Dropout(dropout),
         nn.Linear(512, num_classes),
     )
+
+
+# --------------------------------------------------------------------------- DenseNet chapter
+
+
+class PlainChain(nn.Module):
+    """A dense block's layers without the concatenations: layer l reads only layer l - 1's k maps.
+
+    The same composite layers as ``densenet.DenseBlock`` (``DenseLayer``: BN-ReLU-Conv 3x3 to k
+    maps), the same depth and the same k new maps per layer; only the first reads the block's
+    input (k_0 maps), and the block's output is the last layer's k maps.
+
+    Args:
+        num_layers: the layers of the chain.
+        in_channels: the chain's input maps (k_0).
+        growth_rate: k, the maps each layer outputs.
+    """
+
+    def __init__(self, num_layers: int, in_channels: int, growth_rate: int) -> None:
+        super().__init__()
+        from .models import densenet
+
+        for i in range(num_layers):
+            width = in_channels if i == 0 else growth_rate
+            self.add_module(f"denselayer{i + 1}", densenet.DenseLayer(width, growth_rate, bn_size=None))
+        self.out_channels = growth_rate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.children():
+            x = layer([x])  # (N, k, H, W): the previous layer's maps only
+        return x
+
+
+class SmallDenseNet(nn.Module):
+    """A CPU-sized DenseNet (or its plain twin) for the DenseNet chapter's experiments.
+
+    A 3x3 convolution to 2k maps, ``len(blocks)`` dense blocks (``dense=True``) or plain chains
+    (``dense=False``) of BN-ReLU-Conv(3x3) layers with growth rate k, a transition (BN-ReLU-Conv
+    1x1 without compression, 2x2 average pooling) between them, and BN, ReLU, global average
+    pooling and a linear classifier: the paper's CIFAR DenseNet (Sec. 3) in miniature.
+
+    Args:
+        dense: concatenate (DenseNet) or chain (plain).
+        blocks: the layers of each block.
+        growth_rate: k.
+        num_classes: the classifier's outputs.
+        in_channels: image channels.
+    """
+
+    def __init__(self, dense: bool, blocks: Sequence[int] = (6, 6, 6), growth_rate: int = 8,
+                 num_classes: int = 10, in_channels: int = 3) -> None:
+        super().__init__()
+        from .models import densenet
+
+        channels = 2 * growth_rate
+        self.stem = nn.Conv2d(in_channels, channels, kernel_size=3, padding=1, bias=False)
+        self.blocks = nn.ModuleList()
+        self.transitions = nn.ModuleList()
+        for i, num_layers in enumerate(blocks):
+            if dense:
+                block = densenet.DenseBlock(num_layers, channels, growth_rate, bn_size=None)
+            else:
+                block = PlainChain(num_layers, channels, growth_rate)
+            self.blocks.append(block)
+            channels = block.out_channels
+            if i != len(blocks) - 1:
+                self.transitions.append(densenet.Transition(channels, channels))
+        self.norm = nn.BatchNorm2d(channels)
+        self.classifier = nn.Linear(channels, num_classes)
+        densenet._init_weights(self)
+
+    def layers(self) -> list[nn.Module]:
+        """Every dense (or plain) layer, in order: the units the gradient is measured at."""
+        return [layer for block in self.blocks for layer in block.children()]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)                                    # (N, 2k, H, W)
+        for i, block in enumerate(self.blocks):
+            x = block(x)                                    # (N, k_0 + n k, ...) dense, (N, k, ...) plain
+            if i < len(self.transitions):
+                x = self.transitions[i](x)                  # the same maps, half the size
+        x = F.relu(self.norm(x))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)   # (N, maps)
+        return self.classifier(x)                           # (N, num_classes)
+
+
+def train_small(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int = 64,
+                lr: float = 3e-3, seed: int = 0) -> list[float]:
+    """Train ``net`` with Adam for ``steps`` mini-batches drawn (seeded) from ``images``; the losses.
+
+    Args:
+        net: the network, on the images' device.
+        images, labels: the training set.
+        steps: mini-batches.
+        batch_size: images per mini-batch.
+        lr: Adam's learning rate.
+        seed: seeds the order of the mini-batches.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    step = torch.optim.Adam(net.parameters(), lr=lr)
+    net.train()
+    losses = []
+    for _ in range(steps):
+        index = torch.randint(len(images), (batch_size,), generator=generator)
+        loss = F.cross_entropy(net(images[index]), labels[index])
+        step.zero_grad()
+        loss.backward()
+        step.step()
+        losses.append(loss.item())
+    return losses
