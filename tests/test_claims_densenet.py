@@ -78,3 +78,6 @@ def test_feature_reuse_map():
     for m in maps:  # every target uses every source: its weakest at least 0.4 of its strongest
         assert (m.nan_to_num(float("inf")).amin(0) / m.nan_to_num(0).amax(0)).min() >= 0.4
     assert maps[-1][:, -1].argmin() == 0  # the classifier weighs the block's input least
+    for m in maps[1:]:  # blocks 2 and 3: every layer after the first weighs the transition's maps least
+        for t in range(1, m.shape[1] - 1):
+            assert m[:, t].nan_to_num(float("inf")).argmin() == 0
