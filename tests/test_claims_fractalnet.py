@@ -59,7 +59,7 @@ def test_anytime_with_and_without_drop_path(anytime, seed):
     results = {drop_path: anytime[drop_path, seed] for drop_path in (0.15, 0.0)}
     with_dp, without_dp = results[0.15], results[0.0]
     assert with_dp[2] >= 0.5 * with_dp[3], with_dp        # the deepest column alone keeps at least half
-    assert max(without_dp[:3]) < 0.4, without_dp           # columns never trained alone fail alone
+    assert max(without_dp[:3]) < 0.5, without_dp           # columns never trained alone fail alone
     assert without_dp[3] > 0.85, without_dp
     assert with_dp[2] > without_dp[2]
     assert without_dp[3] > with_dp[3]                      # at this length, drop-path costs the whole net
