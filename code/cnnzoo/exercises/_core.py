@@ -148,10 +148,12 @@ def check_function(
     return CheckResult(f"Correct: {name} passed all {len(cases)} cases.")
 
 
-def _tensor_problem(what: str, result: Any, problem: str | None, expected: torch.Tensor, values_hint: str) -> str | None:
+def _tensor_problem(what: str, result: Any, problem: str | None, expected: torch.Tensor, values_hint: str,
+                    shape_hint: str = "Where the shape changes, the shortcut must change too.") -> str | None:
     """What is wrong with a tensor answer, or None: the call failed, no tensor, the wrong shape, wrong values.
 
-    ``what`` names the call; ``values_hint`` says where to look when only the values are wrong.
+    ``what`` names the call; ``values_hint`` says where to look when only the values are wrong,
+    ``shape_hint`` when the shape is (the default is the residual blocks' hint).
     A wrong shape is shown beside the expected shape (the shape is not the answer).
     """
     if problem:
@@ -159,8 +161,7 @@ def _tensor_problem(what: str, result: Any, problem: str | None, expected: torch
     if not isinstance(result, torch.Tensor):
         return f"{what} returned {type(result).__name__}; a tensor was expected."
     if result.shape != expected.shape:
-        return (f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was expected. "
-                "Where the shape changes, the shortcut must change too.")
+        return f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was expected. {shape_hint}"
     if not torch.allclose(result, expected, atol=1e-5):
         return f"{what} returned the right shape but wrong values. {values_hint}"
     return None

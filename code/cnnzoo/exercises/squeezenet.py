@@ -93,11 +93,9 @@ def check_fire_forward(function: Any) -> CheckResult:
             expected = fire(x.clone())
             result, problem = _call(function, (fire, x.clone()), {})
         what = f"{name} on Fire{case}"
-        if not problem and isinstance(result, torch.Tensor) and result.shape != expected.shape:
-            raise CheckFailed(f"{what} returned shape {tuple(result.shape)}; {tuple(expected.shape)} was expected. "
-                              "How are the two expand layers' maps combined?") from None
         wrong = _tensor_problem(what, result, problem, expected,
-                                "Where are the ReLUs, and in which order are the expand maps joined?")
+                                "Where are the ReLUs, and in which order are the expand maps joined?",
+                                shape_hint="How are the two expand layers' maps combined?")
         if wrong:
             raise CheckFailed(wrong) from None
     return CheckResult(f"Correct: {name} matches the fire module on 3 modules.")
