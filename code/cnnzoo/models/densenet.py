@@ -59,6 +59,8 @@ Deviations:
       option, ``dropout``, off by default, placed after each layer's last convolution.
     * Initialisation: He et al.'s normal initialisation (fan in, torchvision's) for the
       convolutions, batch norm 1 and 0, linear biases 0.
+    * ``memory_efficient=True``: the recomputation in the backward pass normalises by the batch's
+      statistics without updating the running ones again (torchvision's updates them twice per step).
 """
 
 from __future__ import annotations
