@@ -146,3 +146,8 @@ def test_dense_block_forward_accepts_the_right_answer():
 @pytest.mark.parametrize("mistake", WRONG_BLOCKS)
 def test_dense_block_forward_rejects(mistake):
     assert "dense_block_forward" in failure(exercises.check_dense_block_forward, WRONG_BLOCKS[mistake])
+
+
+def test_dense_block_forward_hints_at_the_block_s_maps_not_a_shortcut():
+    message = failure(exercises.check_dense_block_forward, _last_only)
+    assert "How many maps does a dense block output?" in message and "shortcut" not in message

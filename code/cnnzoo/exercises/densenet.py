@@ -139,9 +139,8 @@ def check_dense_block_forward(function: Any) -> CheckResult:
             result, problem = _call(function, (layers, x.clone()), {})
         what = f"{name} on a block of {num_layers} layers, k_0 = {k0}, k = {k}"
         wrong = _tensor_problem(what, result, problem, expected,
-                                "Which maps does each layer read, and in which order are they joined?")
+                                "Which maps does each layer read, and in which order are they joined?",
+                                shape_hint="How many maps does a dense block output?")
         if wrong:
-            wrong = wrong.replace("Where the shape changes, the shortcut must change too.",
-                                  "How many maps does a dense block output?")
             raise CheckFailed(wrong) from None
     return CheckResult(f"Correct: {name} matches DenseBlock on all {len(BLOCK_CASES)} blocks.")
