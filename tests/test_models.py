@@ -113,9 +113,13 @@ DOCUMENTED_PARAMETERS = {
     "wrn16_8": 10_961_370,
     "wrn28_10": 36_479_194,
     "wrn40_4": 8_949_210,
-    # Huang et al. 2017, Table 2 prints 1.0 M and 0.8 M (checked in test_densenet.py).
-    "densenet40_cifar": 1_019_722,
-    "densenet_bc100_cifar": 769_162,
+    # Huang et al. 2017, Table 2 prints 1.0 M, 0.8 M, 15.3 M and 25.6 M (checked in test_densenet.py).
+    "densenet_40_12": 1_019_722,
+    "densenet_bc_100_12": 769_162,
+    "densenet_bc_250_24": 15_324_406,
+    "densenet_bc_190_40": 25_624_430,
+    # Larsson et al. 2017, Table 1 prints 38.6M for the 20-layer net: not reproduced, see fractalnet.py and test_fractalnet.py.
+    "fractalnet": 33_724_618,
     # Xie et al. 2017, Table 7 prints 34.4M and 68.1M (CIFAR-10, 10 classes): truncated, checked in test_resnext.py.
     "resnext29_8x64d": 34_426_698,
     "resnext29_16x64d": 68_155_210,

@@ -68,4 +68,4 @@ def build(name: str, **kwargs) -> nn.Module:
 
 
 # Importing a model module registers its builders.
-from . import alexnet, densenet, googlenet, lenet, nin, resnet, resnext, squeezenet, stochastic_depth, vgg, wide_resnet  # noqa: E402,F401
+from . import alexnet, densenet, fractalnet, googlenet, lenet, nin, resnet, resnext, squeezenet, stochastic_depth, vgg, wide_resnet  # noqa: E402,F401
