@@ -18,7 +18,7 @@ from torch import nn  # noqa: E402
 
 from cnnzoo import graph as tracing  # noqa: E402
 from cnnzoo.diagrams import (  # noqa: E402
-    MAX_INCHES, Graph, Node, describe, draw, draw_graph, graph_from_model, graph_from_trace,
+    MAX_INCHES, TITLE_INCHES_PER_CHAR, Graph, Node, describe, draw, draw_graph, graph_from_model, graph_from_trace,
 )
 from cnnzoo.models import build  # noqa: E402
 
@@ -661,3 +661,15 @@ class _Head(nn.Module):
 def test_a_block_box_keeps_the_block_s_name_when_a_flatten_joins_it():
     nodes = [node.text.split("\n")[0] for node in graph_from_model(_Head(), (1, 3, 8, 8)).nodes]
     assert nodes == ["input", "conv", "fc"]
+
+
+def test_a_narrow_drawing_is_widened_to_fit_its_title():
+    """One column of boxes under a long title: the figure is as wide as the title, the drawing centred."""
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    title = "a title much wider than one column of boxes"
+    fig = draw(net, (1, 3, 8, 8), direction="TB", title=title)
+    assert fig.get_size_inches()[0] >= TITLE_INCHES_PER_CHAR * len(title)
+    box = fig.axes[0].get_position()
+    assert box.x0 > 0 and abs(box.x0 - (1 - box.x1)) < 1e-9
+    untitled = draw(net, (1, 3, 8, 8), direction="TB")
+    assert untitled.get_size_inches()[0] < fig.get_size_inches()[0]

@@ -82,6 +82,7 @@ MERGE_RADIUS = 0.15  # inches
 STACK_OFFSET = 0.05  # inches: a box standing for several blocks has a second box behind it
 SKIP_RAD = 0.15      # the least a skip connection bends (matplotlib's arc3 "rad")
 MAX_INCHES = 30      # a figure drawn on its own is at most this long; beyond, collapse or expand
+TITLE_INCHES_PER_CHAR = 0.075  # about the width of one character of a 10-point title
 
 NORMS = {nn.BatchNorm1d: "batch norm", nn.BatchNorm2d: "batch norm", nn.LayerNorm: "layer norm",
          nn.GroupNorm: "group norm", nn.LocalResponseNorm: "local response norm"}
@@ -846,9 +847,12 @@ def draw_graph(graph: Graph, *, direction: str | None = "LR", title: str | None 
                 "draw the blocks collapsed (depth=None), one block with expand=..., or into a given ax"
             )
         title_height = 0.35 if title else 0.0
-        fig = Figure(figsize=(width, height + title_height))  # not pyplot's: shown once, as the cell's result
+        # A narrow drawing (one column of boxes) is widened to fit its title, and centred.
+        fig_width = max(width, TITLE_INCHES_PER_CHAR * len(title) + 0.3) if title else width
+        margin = (fig_width - width) / 2 / fig_width
+        fig = Figure(figsize=(fig_width, height + title_height))  # not pyplot's: shown once, as the cell's result
         ax = fig.subplots()
-        fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + title_height))
+        fig.subplots_adjust(left=margin, right=1 - margin, bottom=0, top=height / (height + title_height))
     available = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())
     scale = min(available.width / width, available.height / height)   # text and lines grow or shrink with it
 
