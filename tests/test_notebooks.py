@@ -95,6 +95,24 @@ def output_problems(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+#: A call that makes a figure in a code cell: its cell must store an image.
+FIGURE_RE = re.compile(r"\bdiagrams\.draw\(|\bplt\.(?:subplots|figure)\(")
+
+
+def figure_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """A cell that draws a figure (``diagrams.draw``, ``plt.subplots``) but stores no image.
+
+    ``diagrams.draw`` returns a figure that pyplot does not manage, so ``plt.show()`` after it
+    shows nothing: the figure must be the cell's result or passed to ``display``.
+    """
+    problems = []
+    for i, cell in code_cells(nb):
+        images = [out for out in cell.get("outputs", []) if any(k.startswith("image/") for k in out.get("data", {}))]
+        if FIGURE_RE.search(cell.source) and not images:
+            problems.append(f"a figure is drawn but no image is stored (display(fig), or end the cell with fig): {show(i, cell)}")
+    return problems
+
+
 def setup_cell_problems(nb: nbformat.NotebookNode, config: Path) -> list[str]:
     """The first code cell is not the setup cell rendered from ``config``."""
     expected = setup_cell.render(config)
@@ -144,7 +162,7 @@ def toc_problems(root: Path) -> list[str]:
 
 def all_problems(path: Path, config: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
-    return (execution_problems(nb) + output_problems(nb) + setup_cell_problems(nb, config)
+    return (execution_problems(nb) + output_problems(nb) + figure_problems(nb) + setup_cell_problems(nb, config)
             + kernelspec_problems(nb) + ignore_tag_problems(nb) + nbgrader_mark_problems(nb))
 
 
@@ -177,6 +195,12 @@ def test_outputs_clean(notebook) -> None:
     """No errors, no machine paths, no 'Units.' glitch, no output over ~200 kB."""
     path, nb = notebook
     fail_if(output_problems(nb), str(path.relative_to(REPO_ROOT)))
+
+
+def test_figures_stored(notebook) -> None:
+    """Every cell that draws a figure stores it."""
+    path, nb = notebook
+    fail_if(figure_problems(nb), str(path.relative_to(REPO_ROOT)))
 
 
 def test_setup_cell(notebook) -> None:
@@ -237,6 +261,11 @@ def test_checks_catch_problems() -> None:
     assert setup_cell_problems(nb, FIXTURE_BOOK / "_config.yml")
     assert kernelspec_problems(nb)
     assert len(ignore_tag_problems(nb)) == 1
+    assert not figure_problems(nb)
+    cells[1].source += "\nfig = diagrams.draw(net, (1, 1, 32, 32))\nplt.show()"
+    assert len(figure_problems(nb)) == 1
+    cells[1].outputs.append(nbformat.v4.new_output("display_data", data={"image/png": "iVBO"}))
+    assert not figure_problems(nb)
     assert not nbgrader_mark_problems(nb)
     solution = next(c for c in nb.cells if c.cell_type == "markdown" and "{solution-start}" in c.source)
     solution.metadata.pop("nbgrader")
