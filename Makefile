@@ -38,10 +38,11 @@ student: $(STAMP)
 	$(BIN)/python tools/student_edition.py --out _build/student
 	$(JB) build _build/student/book $(JBFLAGS) --path-output _build/student
 
-# The student edition's checks, and nbgrader's own generate_assignment and autograde on every chapter:
-# both execute every notebook, so the two files run side by side, one per worker, one thread each.
+# The student edition's checks, and nbgrader's own generate_assignment and autograde on every chapter,
+# which run each stub and teacher submission: the chapters are split into two nbgrader courses, one per
+# worker (loadscope sends each test class to one worker), one thread each; the student edition's tests take a third.
 student-check: student
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile tests/test_student_edition.py tests/test_nbgrader.py --student-dir _build/student
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadscope tests/test_student_edition.py tests/test_nbgrader.py --student-dir _build/student
 
 test: unit nbval book student-check
 
