@@ -48,7 +48,9 @@ def twin_names() -> list[str]:
 
 def build_pair(name: str) -> tuple[nn.Module, nn.Module]:
     """Our twin and torchvision's model, with the same (random) weights."""
-    theirs = torchvision.models.get_model(name, weights=None)
+    # GoogLeNet: torchvision warns unless told how to initialise; any random weights will do here.
+    extra = {"init_weights": False} if name == "googlenet" else {}
+    theirs = torchvision.models.get_model(name, weights=None, **extra)
     ours = models.build(name, **TWIN_SETTINGS.get(name, {}))
     ours.load_state_dict(theirs.state_dict())
     return ours, theirs
