@@ -4,7 +4,7 @@ nbval compares only cells that were executed, so every code cell must be stored 
 and in order; the outputs must be portable (no machine paths), small, and free of errors;
 every chapter starts with the setup cell generated from ``_config.yml``, is in the nbgrader
 form ``tools/student_edition.py --mark`` gives it, and is listed in ``_toc.yml``; and ``nbval-ignore-output`` may only hide outputs that cannot be
-deterministic (training, timing). The same checks run on the fixture chapter in
+deterministic (training, timing); every stored image is a captioned figure (``mystnb.figure``) with a name unique in the book. The same checks run on the fixture chapter in
 ``tests/fixtures/book``, so that they are known to pass on a well-formed notebook.
 """
 
@@ -113,6 +113,66 @@ def figure_problems(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+def has_image(cell: nbformat.NotebookNode) -> bool:
+    """Whether a cell's stored outputs contain an image."""
+    return any(key.startswith("image/") for out in cell.get("outputs", []) for key in out.get("data", {}))
+
+
+def figure_name_prefixes(stem: str) -> tuple[str, ...]:
+    """The prefixes a figure name of chapter ``stem`` may have: ``fig-<chapter>-``, ``_`` or ``-``."""
+    return tuple(dict.fromkeys((f"fig-{stem}-", f"fig-{stem.replace('_', '-')}-")))
+
+
+def caption_problems(nb: nbformat.NotebookNode, stem: str) -> list[str]:
+    """A cell storing an image without ``mystnb.figure`` caption and name (``fig-<chapter>-...``).
+
+    myst-nb renders such a cell's image as a numbered figure with the caption, which says what
+    the figure shows and what to look at; the name is what ``{numref}`` refers to.
+    """
+    problems = []
+    for i, cell in code_cells(nb):
+        if not has_image(cell):
+            continue
+        figure = cell.metadata.get("mystnb", {}).get("figure", {})
+        caption, name = figure.get("caption"), figure.get("name")
+        if not isinstance(caption, str) or not caption.strip():
+            problems.append(f"an image without a caption (cell metadata mystnb.figure.caption): {show(i, cell)}")
+        if not isinstance(name, str) or not name.startswith(figure_name_prefixes(stem)) or not re.fullmatch(r"[a-z0-9_-]+", name):
+            problems.append(f"figure name {name!r}, expected 'fig-{stem}-<short-name>' (lower case, digits, - and _; "
+                            f"cell metadata mystnb.figure.name): {show(i, cell)}")
+    return problems
+
+
+#: A label a Markdown cell or page defines: ``(name)=`` targets and ``:label:``/``:name:`` options.
+LABEL_RE = re.compile(r"^\((?P<target>[^)\s]+)\)=\s*$|^\s*:(?:label|name):\s*(?P<option>\S+)\s*$", re.MULTILINE)
+
+
+def book_labels(root: Path) -> list[tuple[str, str]]:
+    """Every figure name and Markdown label of the book under ``root/chapters``, with where it is."""
+    labels = []
+    for path in [*chapter_notebooks(root), *sorted((root / "chapters").rglob("*.md"))]:
+        where = str(path.relative_to(root))
+        if path.suffix == ".ipynb":
+            nb = nbformat.read(path, as_version=4)
+            for i, cell in enumerate(nb.cells):
+                name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+                if name:
+                    labels.append((name, f"{where}, cell {i} (figure)"))
+                if cell.cell_type == "markdown":
+                    labels += [(m["target"] or m["option"], f"{where}, cell {i}") for m in LABEL_RE.finditer(cell.source)]
+        else:
+            labels += [(m["target"] or m["option"], where) for m in LABEL_RE.finditer(path.read_text(encoding="utf-8"))]
+    return labels
+
+
+def duplicate_label_problems(labels: list[tuple[str, str]]) -> list[str]:
+    """A figure name or label defined twice in the book (a ``{numref}`` would resolve to one of them)."""
+    seen: dict[str, list[str]] = {}
+    for name, where in labels:
+        seen.setdefault(name, []).append(where)
+    return [f"{name!r} is defined {len(places)} times: {'; '.join(places)}" for name, places in seen.items() if len(places) > 1]
+
+
 def setup_cell_problems(nb: nbformat.NotebookNode, config: Path) -> list[str]:
     """The first code cell is not the setup cell rendered from ``config``."""
     expected = setup_cell.render(config)
@@ -163,7 +223,7 @@ def toc_problems(root: Path) -> list[str]:
 def all_problems(path: Path, config: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     return (execution_problems(nb) + output_problems(nb) + figure_problems(nb) + setup_cell_problems(nb, config)
-            + kernelspec_problems(nb) + ignore_tag_problems(nb) + nbgrader_mark_problems(nb))
+            + kernelspec_problems(nb) + ignore_tag_problems(nb) + nbgrader_mark_problems(nb) + caption_problems(nb, path.stem))
 
 
 def fail_if(problems: list[str], what: str) -> None:
@@ -226,6 +286,17 @@ def test_ignore_output_tags(notebook) -> None:
     fail_if(ignore_tag_problems(nb), str(path.relative_to(REPO_ROOT)))
 
 
+def test_figures_captioned(notebook) -> None:
+    """Every stored image is a figure with a caption and a ``fig-<chapter>-`` name."""
+    path, nb = notebook
+    fail_if(caption_problems(nb, path.stem), str(path.relative_to(REPO_ROOT)))
+
+
+def test_labels_unique() -> None:
+    """No figure name or label is defined twice in the book."""
+    fail_if(duplicate_label_problems(book_labels(REPO_ROOT)), "labels")
+
+
 def test_toc_lists_every_chapter() -> None:
     if not (REPO_ROOT / "_toc.yml").exists():
         pytest.skip("no _toc.yml yet")
@@ -266,6 +337,16 @@ def test_checks_catch_problems() -> None:
     assert len(figure_problems(nb)) == 1
     cells[1].outputs.append(nbformat.v4.new_output("display_data", data={"image/png": "iVBO"}))
     assert not figure_problems(nb)
+    assert len(caption_problems(nb, "demo")) == 4  # no caption, no name: cell 1's image and cell 3's oversized one
+    cells[3].outputs.pop()
+    assert [p.split(" (")[0] for p in caption_problems(nb, "demo")] == ["an image without a caption", "figure name None, expected 'fig-demo-<short-name>'"]
+    cells[1].metadata["mystnb"] = {"figure": {"caption": "A drawing of the network.", "name": "fig-demo-net"}}
+    assert not caption_problems(nb, "demo")
+    assert caption_problems(nb, "other_chapter")  # another chapter's prefix
+    cells[1].metadata["mystnb"]["figure"]["caption"] = "  "
+    assert len(caption_problems(nb, "demo")) == 1
+    cells[1].metadata["mystnb"]["figure"] = {"caption": "A drawing.", "name": "fig-demo-Net 1"}
+    assert len(caption_problems(nb, "demo")) == 1
     assert not nbgrader_mark_problems(nb)
     solution = next(c for c in nb.cells if c.cell_type == "markdown" and "{solution-start}" in c.source)
     solution.metadata.pop("nbgrader")
@@ -290,3 +371,24 @@ def test_find_notebooks(tmp_path: Path) -> None:
     import bench
     import student_edition
     assert bench.find_notebooks is find_notebooks and student_edition.chapter_notebooks is chapter_notebooks
+
+
+def test_duplicate_labels_found(tmp_path: Path) -> None:
+    """A figure name used twice, or equal to a Markdown label, is reported; distinct ones are not."""
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+
+    def chapter(stem: str, figure_name: str, markdown: str) -> None:
+        figure = nbformat.v4.new_code_cell("fig", metadata={"mystnb": {"figure": {"caption": "A figure.", "name": figure_name}}})
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(markdown), figure]), chapters / f"{stem}.ipynb")
+
+    chapter("a", "fig-a-net", "```{exercise-start}\n:label: a-sizes\n```\n")
+    chapter("b", "fig-b-net", "(b-intro)=\n# B\n")
+    (chapters / "intro.md").write_text("(intro-top)=\n# Intro\n", encoding="utf-8")
+    labels = book_labels(tmp_path)
+    assert sorted(name for name, _ in labels) == ["a-sizes", "b-intro", "fig-a-net", "fig-b-net", "intro-top"]
+    assert not duplicate_label_problems(labels)
+    chapter("b", "fig-a-net", "(a-sizes)=\n# B\n")
+    problems = duplicate_label_problems(book_labels(tmp_path))
+    assert sorted(p.split(" is defined")[0] for p in problems) == ["'a-sizes'", "'fig-a-net'"]
+    assert any("chapters/b.ipynb, cell 1 (figure)" in p for p in problems)
