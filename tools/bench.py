@@ -8,16 +8,21 @@ its own worker process: once the kernel has exited, the worker's
 executed notebook is not written back.
 
 Usage:
-    python tools/bench.py chapters [--budget 60] [--memory-budget MIB]
+    python tools/bench.py chapters [--budget 60] [--memory-budget MIB] [--json PATH]
 
 Prints a table (chapter, seconds, peak memory in MiB, within budget) and exits with
-status 1 if a chapter failed or ran over budget.
+status 1 if a chapter failed or ran over budget. ``--json PATH`` also writes the results,
+with the machine they were measured on, to PATH (``tools/bench_results.json`` is the file
+that ``tools/instructors.py`` reads for the instructors' page).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.metadata
 import json
+import os
 import re
 import resource
 import subprocess
@@ -143,12 +148,52 @@ def bench(path: Path) -> dict[str, object]:
         return {"seconds": float("nan"), "peak_mib": float("nan"), "kernel_python": "", "error": f"worker failed: {tail}"}
 
 
+def results_document(rows: list[dict[str, object]], budget: float, load_before: tuple[float, float, float]) -> dict[str, object]:
+    """The JSON document ``--json`` writes: the machine and each chapter's result.
+
+    Args:
+        rows: one dict per chapter: ``notebook`` (its path, relative to the repository when
+            inside it), ``seconds``, ``peak_mib``, ``error``.
+        budget: the seconds allowed per chapter.
+        load_before: ``os.getloadavg()`` before the first chapter ran.
+    """
+    try:
+        torch_version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        torch_version = None
+    return {
+        "measured": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu_count": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "python": sys.version.split()[0],
+        "torch": torch_version,
+        "budget_s": budget,
+        "chapters": rows,
+    }
+
+
+def _number(value: object, digits: int) -> float | None:
+    """``value`` rounded to ``digits``, or None when it is not a finite number (a failed worker)."""
+    number = float(value)  # type: ignore[arg-type]
+    return round(number, digits) if number == number and abs(number) != float("inf") else None
+
+
+def _relative(path: Path) -> str:
+    """``path`` relative to the repository, as POSIX text, when it lies inside it."""
+    resolved = path.resolve()
+    root = Path(__file__).resolve().parents[1]
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("targets", nargs="*", type=Path, default=[Path("chapters")], help="notebooks or folders (default: chapters)")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds allowed per chapter (default: 60)")
     parser.add_argument("--memory-budget", type=float, default=None, help="peak MiB allowed per chapter (default: no limit)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results to this JSON file")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -165,8 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     width = max(len("chapter"), *(len(str(p)) for p in notebooks))
     print(f"{'chapter':<{width}}  {'seconds':>8}  {'peak MiB':>9}  within budget")
     failed = False
+    rows: list[dict[str, object]] = []
+    load_before = os.getloadavg()
     for path in notebooks:
         result = bench(path)
+        rows.append({"notebook": _relative(path), "seconds": _number(result["seconds"], 1),
+                     "peak_mib": _number(result["peak_mib"], 0), "error": result["error"]})
         seconds, peak = float(result["seconds"]), float(result["peak_mib"])
         ok = result["error"] is None and seconds <= args.budget
         if args.memory_budget is not None:
@@ -176,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
             verdict += f"  FAILED: {result['error']}"
         print(f"{str(path):<{width}}  {seconds:8.1f}  {peak:9.0f}  {verdict}", flush=True)
         failed |= not ok
+    if args.json is not None:
+        args.json.write_text(json.dumps(results_document(rows, args.budget, load_before), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
     return 1 if failed else 0
 
 
