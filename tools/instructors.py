@@ -223,18 +223,23 @@ def exercise_tables(root: Path, exercises: list[ExerciseEntry], data: dict[str, 
         out.append(f"### {title}\n")
         out.append(f"`{pages[chapter].relative_to(root).as_posix()}`: {len(entries)} exercises, about {minutes} minutes; "
                    f"{points} nbgrader point{'s' if points != 1 else ''} (one per self-check).\n")
-        out.append("| # | exercise (label) | kind | minutes | what its check verifies |")
+        out.append("| # | exercise (label) | kind | minutes | self-check |")
         out.append("|---|---|---|---|---|")
+        notes = []
         for e in entries:
+            number = str(e.number) if e.number is not None else "–"
+            checks = ", ".join(f"`{name}`" for name in e.checks) or ("none (discussion)" if e.discussion else "none")
+            out.append(f"| {number} | {{ref}}`{_cell(e.title)} <{e.label}>` (`{e.label}`) | {data[e.label]['kind']} "
+                       f"| {data[e.label]['minutes']} | {checks} |")
             if e.checks:
                 verifies = " ".join(f"`{name}`: {check_description(name)}" for name in e.checks)
             elif e.discussion:
                 verifies = DISCUSSION
             else:
                 verifies = "no self-check"
-            number = str(e.number) if e.number is not None else "–"
-            out.append(f"| {number} | {{ref}}`{_cell(e.title)} <{e.label}>` (`{e.label}`) | {data[e.label]['kind']} "
-                       f"| {data[e.label]['minutes']} | {_cell(verifies)} |")
+            notes.append(f"- **{number}** (`{e.label}`). {verifies}")
+        out.append("\nWhat each check verifies:\n")
+        out.extend(notes)
         out.append("")
     return "\n".join(out)
 
@@ -324,7 +329,7 @@ nbgrader, and how long the chapters take to run.
 Every computation and code exercise ends with a locked self-check cell that calls
 `exercises.check_...` from the book's package (`code/cnnzoo/exercises/<chapter>.py`): it raises
 on a wrong answer, saying what is wrong without giving the answer, and prints a "✓" line on a
-right one. The text in the last column below is that function's own documentation. The
+right one. What each check verifies, below each table, is that function's own documentation. The
 *minutes* are the authors' estimates for a student who has read the chapter, not measurements;
 the kinds and minutes live in `tools/exercises.yml`. Numbers are the book's exercise numbers.
 
