@@ -20,6 +20,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a student edition made by tools/student_edition.py (and, if built, its HTML "
         "under DIR/_build/html) to check; default: build the notebooks into a temporary folder",
     )
+    parser.addoption(
+        "--book-dir",
+        action="append",
+        default=[],
+        help="a built HTML book (e.g. _build/html) for tests/test_built_book.py to check; repeatable; "
+        "default: its checks of a built book are skipped",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
