@@ -187,6 +187,7 @@ def test_cpu_times_come_from_bench_json(tmp_path: Path) -> None:
 
 def test_bench_numbers_survive_a_failed_worker() -> None:
     assert bench._number(float("nan"), 1) is None and bench._number(12.345, 1) == 12.3
+    assert bench._number(667.6, 0) == 668 and isinstance(bench._number(667.6, 0), int)
 
 
 def test_gpu_times_quote_the_readme(page: str, tmp_path: Path) -> None:

@@ -177,7 +177,9 @@ def results_document(rows: list[dict[str, object]], budget: float, load_before: 
 def _number(value: object, digits: int) -> float | None:
     """``value`` rounded to ``digits``, or None when it is not a finite number (a failed worker)."""
     number = float(value)  # type: ignore[arg-type]
-    return round(number, digits) if number == number and abs(number) != float("inf") else None
+    if number != number or abs(number) == float("inf"):
+        return None
+    return round(number, digits) if digits else round(number)
 
 
 def _relative(path: Path) -> str:
