@@ -325,10 +325,14 @@ def test_remote_resources_are_found(tmp_path: Path, page: str, css: str | None, 
         (GOOD_PAGE.replace("../_images/a%20b.png", "../_images/a b c.png"), None),
         (GOOD_PAGE.replace("../_static/style.css?v=2", "_static/style.css"), None),  # one level off
         (GOOD_PAGE.replace("../_images/a%20b.png", "/_images/a%20b.png"), None),  # absolute
+        (GOOD_PAGE.replace("other.html#sec", "../chapters/"), None),  # a folder: no index.html from disk
+        (GOOD_PAGE.replace("other.html#sec", "../../outside.html"), None),  # a file beside the book
         (GOOD_PAGE, "@font-face { src: url('fonts/gone.woff2') }"),
     ],
 )
 def test_missing_local_files_are_found(tmp_path: Path, page: str, css: str | None) -> None:
+    (tmp_path / "outside.html").write_text("<html></html>", encoding="utf-8")
+    tmp_path = tmp_path / "book"
     files = dict(GOOD_BOOK, **{"chapters/page.html": page})
     if css is not None:
         files["_static/style.css"] = css
@@ -367,3 +371,9 @@ def test_mathjax_problems_are_found(tmp_path: Path, page: str, removed: str | No
 def test_a_book_without_math_is_found(tmp_path: Path) -> None:
     files = {name: text.replace('class="math', 'class="text') for name, text in GOOD_BOOK.items()}
     assert mathjax_problems(_write(tmp_path, files)) == [f"no page of {tmp_path.resolve()} has math: is this the book?"]
+
+
+def test_an_absolute_path_is_named_as_such(tmp_path: Path) -> None:
+    files = dict(GOOD_BOOK, **{"chapters/page.html": GOOD_PAGE.replace("../_images/a%20b.png", "/_images/a%20b.png")})
+    _, _, missing = scan_book(_write(tmp_path, files))
+    assert missing == ["chapters/page.html: /_images/a%20b.png (an absolute path)"]
