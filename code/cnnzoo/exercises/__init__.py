@@ -12,8 +12,9 @@ exercises.check_conv_output_size(...)``.
 """
 
 from ._core import CheckFailed, CheckResult, check_function, check_model, check_value
-from . import _core, alexnet, densenet, fractalnet, googlenet, lenet, nin, resnet, resnet_family, resnext, squeezenet, stochastic_depth, vgg, wide_resnet
+from . import _core, alexnet, comparison, densenet, fractalnet, googlenet, lenet, nin, resnet, resnet_family, resnext, squeezenet, stochastic_depth, vgg, wide_resnet
 from .alexnet import *  # noqa: F401,F403  (each chapter module lists its checks in __all__)
+from .comparison import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
 from .fractalnet import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
@@ -45,4 +46,5 @@ __all__ = [
     *fractalnet.__all__,
     *densenet.__all__,
     *squeezenet.__all__,
+    *comparison.__all__,
 ]
