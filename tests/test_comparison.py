@@ -139,3 +139,5 @@ def test_profile_table_shows_missing_values_as_dashes():
     assert table.rows[0][:5] == ["googlenet_2014", "2014", 22, "7.0", "1.50"]
     assert table.rows[0][5:9] == ["—", "—", "—", "89.9"]
     assert "forward (ms)" not in comparison.profile_table([p], times=False).headers
+    narrow = comparison.profile_table([p], times=False, accuracy=False)
+    assert narrow.headers[-1] == "activations (MiB)" and len(narrow.rows[0]) == 6

@@ -315,13 +315,15 @@ def profile(name: str, size: int = 224, repeats: int = 1, device: str | torch.de
     )
 
 
-def profile_table(profiles: Sequence[Profile], title: str | None = None, times: bool = True) -> Table:
+def profile_table(profiles: Sequence[Profile], title: str | None = None, times: bool = True,
+                  accuracy: bool = True) -> Table:
     """The profiles as a table: millions of parameters, GMACs, MiB, milliseconds, accuracies and their source.
 
     Args:
         profiles: rows from :func:`profile`.
         title: the table's title.
         times: show the forward-time column (leave it out where the table must not change from run to run).
+        accuracy: show the cited top-1, top-5 and their source (leave them out for a narrower table).
     """
     def shown(value: float | None, text: str) -> str:
         return "—" if value is None else text
@@ -332,9 +334,10 @@ def profile_table(profiles: Sequence[Profile], title: str | None = None, times: 
                shown(p.activation_bytes, f"{(p.activation_bytes or 0) / 2**20:.1f}")]
         if times:
             row.append(shown(p.forward_s, f"{1000 * (p.forward_s or 0):.0f}"))
-        row += [shown(p.accuracy.top1, f"{p.accuracy.top1 or 0:.1f}"), shown(p.accuracy.top5, f"{p.accuracy.top5 or 0:.1f}"),
-                p.accuracy.source]
+        if accuracy:
+            row += [shown(p.accuracy.top1, f"{p.accuracy.top1 or 0:.1f}"),
+                    shown(p.accuracy.top5, f"{p.accuracy.top5 or 0:.1f}"), p.accuracy.source]
         rows.append(row)
     headers = ["model", "year", "depth", "params (M)", "GMACs", "activations (MiB)",
-               *(["forward (ms)"] if times else []), "top-1 %", "top-5 %", "accuracy from"]
+               *(["forward (ms)"] if times else []), *(["top-1 %", "top-5 %", "accuracy from"] if accuracy else [])]
     return Table(headers, rows, title=title)
