@@ -105,7 +105,8 @@ PAPERS: list[tuple[str, int, str]] = [
 #: Cited single-model accuracies of the networks torchvision has no weights for: name ->
 #: (top-1 %, top-5 %, source: BibTeX key, table, protocol), as 100 minus the printed error, on
 #: the ILSVRC-2012 validation set (GoogLeNet's: ILSVRC-2014 validation). None where the paper
-#: prints no such number (ResNet's Table 2 gives top-1 only; GoogLeNet's Table 3 top-5 only).
+#: prints no such number (GoogLeNet's Table 3 gives top-5 only; ResNet's Table 2 gives top-1 only,
+#: and its Table 3 adds the top-5 of plain-34 alone, so plain-18 has none).
 PAPER_ACCURACY: dict[str, tuple[float | None, float | None, str]] = {
     "alexnet_2012": (100 - 40.7, 100 - 18.2,
                      "krizhevsky2012imagenet Table 2 (1 CNN, 10 crops)"),
@@ -118,11 +119,13 @@ PAPER_ACCURACY: dict[str, tuple[float | None, float | None, str]] = {
     "vgg16_c": (100 - 28.1, 100 - 9.4,
                 "simonyan2015very Table 3 (C, dense, 256)"),
     "plain18": (100 - 27.94, None, "he2016deep Table 2 (10 crops)"),
-    "plain34": (100 - 28.54, None, "he2016deep Table 2 (10 crops)"),
+    "plain34": (100 - 28.54, 100 - 10.02, "he2016deep Tables 2, 3 (10 crops)"),
 }
 
-#: ILSVRC classification winners: (year, entry, top-5 test error %, source). The lecture's slide
-#: (cs231n2017lecture9) shows the same numbers; each is cited to where it is printed.
+#: ILSVRC classification winners: (year, entry, top-5 test error %, source), each cited to where it
+#: is printed. 2012 and 2013 are the winning teams' best entries without outside training data, as
+#: szegedy2015going Table 2 lists them (with outside data: 15.3 and 11.2). The 2017 lecture (2 May
+#: 2017) predates the 2017 results, which later editions of its slide add (SENet 2.3).
 ILSVRC_WINNERS: list[tuple[int, str, float, str]] = [
     (2010, "NEC-UIUC", 28.2, "russakovsky2015imagenet"),
     (2011, "XRCE", 25.8, "russakovsky2015imagenet"),
