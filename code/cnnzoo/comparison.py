@@ -123,17 +123,19 @@ PAPER_ACCURACY: dict[str, tuple[float | None, float | None, str]] = {
 }
 
 #: ILSVRC classification winners: (year, entry, top-5 test error %, source), each cited to where it
-#: is printed. 2012 and 2013 are the winning teams' best entries without outside training data, as
-#: szegedy2015going Table 2 lists them (with outside data: 15.3 and 11.2). The 2017 lecture (2 May
-#: 2017) predates the 2017 results, which later editions of its slide add (SENet 2.3).
+#: is printed: 2010 in AlexNet's Sec. 6, 2011 and 2016 on the challenge's official results pages,
+#: 2012 to 2014 in GoogLeNet's Table 2 (2012 also in AlexNet's Table 2), 2015 and 2017 in the
+#: winners' abstracts. 2012 and 2013 are the winning teams' best entries without outside training
+#: data, as szegedy2015going Table 2 lists them (with outside data: 15.3 and 11.2). The 2017 lecture
+#: (2 May 2017) predates the 2017 results, which later editions of its slide add.
 ILSVRC_WINNERS: list[tuple[int, str, float, str]] = [
-    (2010, "NEC-UIUC", 28.2, "russakovsky2015imagenet"),
-    (2011, "XRCE", 25.8, "russakovsky2015imagenet"),
+    (2010, "NEC-UIUC", 28.2, "krizhevsky2012imagenet"),
+    (2011, "XRCE", 25.8, "ilsvrc2011results"),
     (2012, "AlexNet (SuperVision)", 16.4, "krizhevsky2012imagenet"),
-    (2013, "ZFNet (Clarifai)", 11.7, "russakovsky2015imagenet"),
+    (2013, "Clarifai (Zeiler)", 11.7, "szegedy2015going"),
     (2014, "GoogLeNet", 6.7, "szegedy2015going"),
     (2015, "ResNet", 3.57, "he2016deep"),
-    (2016, "Trimps-Soushen", 2.99, "cs231n2017lecture9"),
+    (2016, "Trimps-Soushen", 2.99, "ilsvrc2016results"),
     (2017, "SENet", 2.25, "hu2018squeeze"),
 ]
 
