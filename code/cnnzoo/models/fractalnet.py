@@ -371,7 +371,7 @@ def fractalnet(num_classes: int = 10, in_channels: int = 3, drop_path: float = 0
 
 #: The chapter's anytime experiment (the notebook and tests/test_claims_fractalnet.py read it): the
 #: 12x12 digits, B = 3 blocks of 8, 16, 32 filters, C = 3 columns, ``steps`` steps of Adam.
-ANYTIME = {"image_size": 12, "channels": (8, 16, 32), "columns": 3, "steps": 150, "batch_size": 32, "lr": 3e-3}
+ANYTIME = {"image_size": 12, "channels": (8, 16, 32), "columns": 3, "steps": 120, "batch_size": 32, "lr": 3e-3}
 
 
 def small_fractalnet(drop_path: float, seed: int, in_channels: int = 1, num_classes: int = 10) -> FractalNet:
